@@ -1,0 +1,43 @@
+"""Entry points: `nox -s serve`, `nox -s docs`, `nox -s tests`, `nox -s lint`."""
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+ENV = {"NO_MKDOCS_2_WARNING": "1"}  # quiet Material 9.8's end-of-life notice
+
+
+def install(session, group):
+    session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def serve(session):
+    """Live site with reload on http://127.0.0.1:8000 (Korean at /, English at /en/)."""
+    install(session, "docs")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs, env=ENV)
+
+
+@nox.session
+def docs(session):
+    """Strict build of both languages into site/."""
+    install(session, "docs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs, env=ENV)
+
+
+@nox.session
+def tests(session):
+    """The whole suite: snippets against a real server, the strict build, the browser test."""
+    install(session, "test")
+    session.run("pytest", *session.posargs, env=ENV)
+
+
+@nox.session
+def lint(session):
+    """ruff on the tests, the helpers and the snippets."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "tests", "noxfile.py")

@@ -1,0 +1,142 @@
+"""Shared fixtures: the companion server on a free port, and running snippets as a reader would."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNIPPETS = ROOT / "snippets"
+OUTPUT = SNIPPETS / "output"
+HARNESS = Path(__file__).parent / "harness"
+STARTUP_TIMEOUT = 10.0
+RUN_TIMEOUT = 20.0
+
+# Client snippets and the server delay each one is checked against. The post's non-blocking
+# client must see "no data yet"; a greeting delayed by a second makes that deterministic
+# instead of a race with the server process (the page says so).
+CLIENTS = {
+    "blocking_client": 0.0,
+    "nonblocking_client": 1.0,
+    "nonblocking_errors": 1.0,
+    "peer_closed": 0.0,
+    "selectors_client": 0.0,
+    "asyncio_client": 0.0,
+}
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    def stop(self, signum=signal.SIGTERM, timeout=5.0):
+        """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        _, stderr = self.process.communicate(timeout=timeout)
+        return time.monotonic() - started, self.process.returncode, self.log.read_text(), stderr
+
+
+def start_server(log_dir, *args):
+    """Start snippets/server.py on a free port and wait until it listens."""
+    log = Path(log_dir) / f"server-{time.monotonic_ns()}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-W", "error", str(SNIPPETS / "server.py"), "--port", "0", *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        match = re.match(r"listening on 127\.0\.0\.1:(\d+) ", log.read_text())
+        if match:
+            return Server(process, int(match.group(1)), log)
+        if process.poll() is not None:
+            break
+        time.sleep(0.02)
+    process.kill()
+    _, stderr = process.communicate(timeout=5)
+    pytest.fail(f"server.py did not start: {log.read_text()!r} {stderr!r}")
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    """servers(delay) -> a running companion server with that --delay, shared by the session."""
+    running = {}
+    log_dir = tmp_path_factory.mktemp("servers")
+
+    def get(delay=0.0):
+        if delay not in running:
+            running[delay] = start_server(log_dir, "--delay", str(delay))
+        return running[delay]
+
+    yield get
+    for server in running.values():
+        _, code, out, err = server.stop()
+        assert (code, err) == (0, ""), out
+        assert out.endswith("server stopped\n")
+
+
+@pytest.fixture
+def closed_port():
+    """A loopback port with nothing listening: connections to it are refused."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))  # bound, never listening: nobody else can take it
+        yield holder.getsockname()[1]
+
+
+def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True):
+    """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 redirected to `port`.
+
+    `strict` turns warnings into errors, so an unclosed socket shows up on stderr;
+    `strict=False` runs with Python's default warning filters, as a reader does.
+    """
+    env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
+    env.pop("PYTHONWARNINGS", None)
+    return subprocess.run(
+        [sys.executable, *(["-W", "error"] if strict else []), f"snippets/{name}.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def printed_output(name):
+    """What the snippet's `#>` lines say it prints."""
+    lines = (SNIPPETS / f"{name}.py").read_text().splitlines()
+    return "".join(m.group(1) + "\n" for line in lines if (m := re.match(r"\s*#> ?(.*)", line)))
+
+
+def transcript(command, stdout, stderr=""):
+    """A terminal session as the page shows it; a traceback's frames become `  ...`."""
+    lines = stderr.splitlines()
+    if lines and lines[0] == "Traceback (most recent call last):":
+        stderr = f"{lines[0]}\n  ...\n{lines[-1]}\n"
+    return f"$ {command}\n{stdout}{stderr}"
+
+
+@pytest.fixture
+def output_file(request):
+    """check(name, text): the page's output file must equal `text` (--update-examples rewrites)."""
+
+    def check(name, text):
+        path = OUTPUT / f"{name}.txt"
+        if request.config.getoption("update_examples"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+        assert path.read_text() == text
+
+    return check

@@ -1,0 +1,11 @@
+"""Loaded at start-up by every snippet the tests run (via PYTHONPATH).
+
+With SNIPPET_PORT set, connections to 127.0.0.1:8080 go to that port instead.
+"""
+
+import os
+
+if os.environ.get("SNIPPET_PORT"):
+    import redirect
+
+    redirect.install(int(os.environ["SNIPPET_PORT"]))

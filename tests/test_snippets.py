@@ -1,0 +1,86 @@
+"""Every snippet, run exactly as a reader runs it, prints what its page shows."""
+
+import time
+
+import pytest
+import redirect
+from conftest import CLIENTS, SNIPPETS, printed_output, run_snippet, transcript
+from pytest_examples import CodeExample, EvalExample
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_client_prints_what_the_page_shows(name, servers):
+    result = run_snippet(name, servers(CLIENTS[name]).port)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == printed_output(name)
+
+
+def test_every_client_shows_some_output():
+    # A snippet without `#>` lines would pass the test above by printing nothing.
+    assert all(printed_output(name) for name in CLIENTS)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SNIPPETS.glob("*.py")))
+def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
+    """pytest-examples: lint every snippet; check (or with --update-examples, rewrite) `#>` lines."""
+    path = SNIPPETS / f"{name}.py"
+    example = CodeExample.create(path.read_text(), path=path)
+    eval_example.set_config(quotes="either", line_length=88, target_version="py311")
+    if eval_example.update_examples:
+        eval_example.format_ruff(example)
+    else:
+        eval_example.lint_ruff(example)
+    if name not in CLIENTS:
+        return
+    undo = redirect.install(servers(CLIENTS[name]).port)
+    try:
+        if eval_example.update_examples:
+            eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
+        else:
+            eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
+    finally:
+        undo()
+
+
+OURS = {"nonblocking_errors", "peer_closed", "selectors_client", "asyncio_client"}
+REFUSED_HINT = (
+    "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
+    "Start the server first: python snippets/server.py\n"
+)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_our_client_with_no_server_explains(name, closed_port, output_file):
+    started = time.monotonic()
+    result = run_snippet(name, closed_port)
+    assert time.monotonic() - started < 5
+    if name == "nonblocking_errors":  # it demonstrates the refusal instead of failing
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout == (
+            "connect: BlockingIOError EINPROGRESS\nrecv: ConnectionRefusedError ECONNREFUSED\n"
+        )
+    else:
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", REFUSED_HINT)
+    output_file(f"{name}-no-server", transcript(f"python snippets/{name}.py", result.stdout, result.stderr))
+
+
+@pytest.mark.parametrize(
+    ("name", "stdout", "failing_line"),
+    [
+        ("blocking_client", "", "sock.connect(('127.0.0.1', 8080))"),
+        ("nonblocking_client", "연결 시도 중...\n", "data = sock.recv(1024)"),
+    ],
+)
+def test_post_client_with_no_server(name, stdout, failing_line, closed_port, output_file):
+    """The post's snippets end in ConnectionRefusedError and leave their socket unclosed."""
+    started = time.monotonic()
+    result = run_snippet(name, closed_port, strict=False)
+    assert time.monotonic() - started < 5
+    assert (result.returncode, result.stdout) == (1, stdout)
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert f"    {failing_line}" in result.stderr
+    assert result.stderr.endswith("\nConnectionRefusedError: [Errno 111] Connection refused\n")
+    output_file(f"{name}-no-server", transcript(f"python snippets/{name}.py", stdout, result.stderr))
+
+    strict = run_snippet(name, closed_port)
+    assert "ResourceWarning: unclosed <socket.socket" in strict.stderr
