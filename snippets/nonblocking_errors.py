@@ -11,11 +11,13 @@ except BlockingIOError as exc:  # (1)!
     #> connect: BlockingIOError EINPROGRESS
 
 try:
-    sock.recv(1024)
+    data = sock.recv(1024)
 except BlockingIOError as exc:  # (2)!
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
     #> recv: BlockingIOError EAGAIN
 except ConnectionRefusedError as exc:  # (3)!
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
+else:  # (4)!
+    print("recv:", data)
 
 sock.close()

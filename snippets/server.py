@@ -13,7 +13,9 @@ Ctrl-C (or SIGTERM) stops it and closes every open connection.
 import argparse
 import asyncio
 import contextlib
+import errno
 import itertools
+import os
 import signal
 
 GREETING = b"hello from server.py\n"
@@ -81,5 +83,6 @@ if __name__ == "__main__":
         asyncio.run(main(args.host, args.port, args.delay))
     except KeyboardInterrupt:  # Ctrl-C on a platform without signal handlers
         print("server stopped", flush=True)
-    except OSError as exc:
-        raise SystemExit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    except OSError as exc:  # the port is taken, or --host is not an address of this machine
+        reason = os.strerror(exc.errno) if exc.errno in errno.errorcode else exc
+        raise SystemExit(f"cannot listen on {args.host}:{args.port}: {reason}") from None

@@ -1,0 +1,114 @@
+"""Each correction on the pages, demonstrated on this machine with plain sockets."""
+
+import errno
+import selectors
+import socket
+import time
+
+from conftest import run_snippet
+
+GREETING = b"hello from server.py\n"
+
+
+def nonblocking_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    return sock
+
+
+def wait(sock, events, timeout=5.0):
+    with selectors.DefaultSelector() as sel:
+        sel.register(sock, events)
+        assert sel.select(timeout), "socket never became ready"
+
+
+def test_nonblocking_connect_is_einprogress_and_recv_is_eagain(servers):
+    with nonblocking_socket() as sock:
+        try:
+            sock.connect(("127.0.0.1", servers(1.0).port))
+        except BlockingIOError as exc:
+            assert exc.errno == errno.EINPROGRESS
+        else:
+            raise AssertionError("connect() did not raise")
+        try:
+            sock.recv(1024)
+        except BlockingIOError as exc:
+            assert exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+            assert errno.errorcode[exc.errno] == "EAGAIN"
+        else:
+            raise AssertionError("recv() did not raise")
+        # The data was not lost, just not there yet: waiting for readiness gets it.
+        wait(sock, selectors.EVENT_READ)
+        assert sock.recv(1024) == GREETING
+
+
+def test_no_server_recv_raises_connection_refused_not_blocking_io(closed_port):
+    with nonblocking_socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", closed_port)) == errno.EINPROGRESS
+        wait(sock, selectors.EVENT_WRITE)
+        try:
+            sock.recv(1024)
+        except ConnectionRefusedError as exc:
+            assert exc.errno == errno.ECONNREFUSED
+            assert not isinstance(exc, BlockingIOError)
+        else:
+            raise AssertionError("recv() did not raise")
+    assert not issubclass(ConnectionRefusedError, BlockingIOError)
+    assert issubclass(ConnectionRefusedError, OSError) and issubclass(BlockingIOError, OSError)
+
+
+def test_empty_recv_means_the_peer_closed(servers):
+    with socket.create_connection(("127.0.0.1", servers().port), timeout=5) as sock:
+        assert sock.recv(1024) == GREETING
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1024) == b""
+        assert sock.recv(1024) == b""  # and it stays that way
+
+
+def test_nonblocking_is_not_asynchronous(servers):
+    """A failed non-blocking recv() starts nothing: the data waits in the kernel for us."""
+    with nonblocking_socket() as sock:
+        sock.connect_ex(("127.0.0.1", servers(1.0).port))
+        wait(sock, selectors.EVENT_WRITE)
+        try:
+            sock.recv(1024)
+        except BlockingIOError:
+            pass
+        time.sleep(1.5)  # greeting has arrived by now; nothing delivered it anywhere
+        assert sock.recv(1024) == GREETING
+
+
+def test_setblocking_false_is_settimeout_zero():
+    with socket.socket() as sock:
+        assert sock.gettimeout() is None and sock.getblocking()
+        sock.setblocking(False)
+        assert sock.gettimeout() == 0.0 and not sock.getblocking()
+
+
+def test_blocking_recv_waits_for_the_delay(servers):
+    started = time.monotonic()
+    result = run_snippet("blocking_client", servers(1.0).port)
+    assert result.stdout == "b'hello from server.py\\n'\n"
+    assert 1.0 <= time.monotonic() - started < 4
+
+
+def test_timeout_bounds_a_blocking_recv(servers):
+    with socket.create_connection(("127.0.0.1", servers(1.0).port), timeout=0.2) as sock:
+        started = time.monotonic()
+        try:
+            sock.recv(1024)
+        except TimeoutError:
+            assert 0.15 <= time.monotonic() - started < 1
+        else:
+            raise AssertionError("recv() did not time out")
+
+
+def test_post_nonblocking_client_output_depends_on_timing(servers):
+    alone = "연결 시도 중...\n"
+    for _ in range(3):  # a greeting that takes a second: never received
+        result = run_snippet("nonblocking_client", servers(1.0).port)
+        assert (result.returncode, result.stdout, result.stderr) == (0, alone, "")
+    for _ in range(20):  # an instant greeting on loopback: a race, either output can happen
+        result = run_snippet("nonblocking_client", servers(0.0).port)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout in (alone, alone + "b'hello from server.py\\n'\n")

@@ -1,0 +1,101 @@
+"""snippets/server.py: greeting, echo, delay, several clients at once, clean stop."""
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, SNIPPETS, run_snippet, start_server, transcript
+
+GREETING = b"hello from server.py\n"
+
+
+def connect(port, timeout=5.0):
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+
+def recv_exactly(sock, size):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    return data
+
+
+def test_greets_then_echoes_until_the_client_closes(servers):
+    with connect(servers().port) as sock:
+        assert recv_exactly(sock, len(GREETING)) == GREETING
+        message = bytes(range(256)) * 64  # 16 KiB, every byte value
+        sock.sendall(message)
+        assert recv_exactly(sock, len(message)) == message
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1) == b""
+
+
+def test_delay_postpones_the_greeting(servers):
+    with connect(servers(1.0).port) as sock:
+        started = time.monotonic()
+        assert recv_exactly(sock, len(GREETING)) == GREETING
+        assert 0.9 <= time.monotonic() - started < 3
+
+
+def test_serves_clients_at_once(servers):
+    port = servers(1.0).port
+    started = time.monotonic()
+    clients = [connect(port) for _ in range(20)]
+    try:
+        greetings = [recv_exactly(sock, len(GREETING)) for sock in clients]
+    finally:
+        for sock in clients:
+            sock.close()
+    assert greetings == [GREETING] * 20
+    assert time.monotonic() - started < 3  # one delay for all 20, not 20 delays
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_it_cleanly_and_closes_clients(signum, tmp_path):
+    server = start_server(tmp_path)
+    with connect(server.port) as sock:
+        assert recv_exactly(sock, len(GREETING)) == GREETING
+        seconds, code, out, err = server.stop(signum)
+        assert sock.recv(1) == b""  # the server closed our connection
+    assert (code, err) == (0, "")
+    assert seconds < 1
+    assert out.endswith("client 1 closed\nserver stopped\n")
+
+
+def test_session_transcript(tmp_path, output_file):
+    """The server terminal shown on the server page: one client, then Ctrl-C."""
+    server = start_server(tmp_path)
+    client = run_snippet("blocking_client", server.port)
+    assert client.stdout == "b'hello from server.py\\n'\n"
+    time.sleep(0.2)  # let the server log the client's close before Ctrl-C
+    _, code, out, err = server.stop(signal.SIGINT)
+    assert (code, err) == (0, "")
+    # The test server listened on a free port; a reader's listens on 8080.
+    out = re.sub(r"^listening on 127\.0\.0\.1:\d+ ", "listening on 127.0.0.1:8080 ", out)
+    output_file("server", transcript("python snippets/server.py", out))
+
+
+def test_port_in_use_is_a_one_line_error(output_file):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-W", "error", str(SNIPPETS / "server.py"), "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    output_file(
+        "server-port-in-use",
+        transcript("python snippets/server.py", "", result.stderr.replace(str(port), "8080")),
+    )
