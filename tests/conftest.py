@@ -16,6 +16,29 @@ ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
 OUTPUT = SNIPPETS / "output"
 HARNESS = Path(__file__).parent / "harness"
+DOCS = ROOT / "docs"
+LANGS = ("ko", "en")
+FENCE = re.compile(
+    r"^(?P<indent> *)(?P<fence>```|~~~)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)\s*$",
+    re.M | re.S,
+)
+INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^"]+)"\s*$', re.M)
+HEADING = re.compile(r"^(#{1,6}) (?P<text>.*)$", re.M)
+ANCHOR = re.compile(r"\{ ?#(?P<id>[a-z0-9-]+) ?\}\s*$")
+
+
+def pages(lang):
+    return sorted(p.relative_to(DOCS / lang).as_posix() for p in (DOCS / lang).rglob("*.md"))
+
+
+def read(lang, page):
+    return (DOCS / lang / page).read_text(encoding="utf-8")
+
+
+def includes(text):
+    return INCLUDE.findall(text)
+
+
 STARTUP_TIMEOUT = 10.0
 RUN_TIMEOUT = 20.0
 
@@ -140,3 +163,20 @@ def output_file(request):
         assert path.read_text() == text
 
     return check
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """`mkdocs build --strict` into a temporary folder (never into the working tree)."""
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=os.environ | {"NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    return out

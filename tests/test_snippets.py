@@ -22,7 +22,7 @@ def test_every_client_shows_some_output():
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SNIPPETS.glob("*.py")))
 def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
-    """pytest-examples: lint every snippet; check (or with --update-examples, rewrite) `#>` lines."""
+    """pytest-examples lints each snippet, checks its `#>` lines (--update-examples rewrites)."""
     path = SNIPPETS / f"{name}.py"
     example = CodeExample.create(path.read_text(), path=path)
     eval_example.set_config(quotes="either", line_length=88, target_version="py311")
@@ -61,7 +61,9 @@ def test_our_client_with_no_server_explains(name, closed_port, output_file):
         )
     else:
         assert (result.returncode, result.stdout, result.stderr) == (1, "", REFUSED_HINT)
-    output_file(f"{name}-no-server", transcript(f"python snippets/{name}.py", result.stdout, result.stderr))
+    output_file(
+        f"{name}-no-server", transcript(f"python snippets/{name}.py", result.stdout, result.stderr)
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,9 @@ def test_post_client_with_no_server(name, stdout, failing_line, closed_port, out
     assert result.stderr.startswith("Traceback (most recent call last):\n")
     assert f"    {failing_line}" in result.stderr
     assert result.stderr.endswith("\nConnectionRefusedError: [Errno 111] Connection refused\n")
-    output_file(f"{name}-no-server", transcript(f"python snippets/{name}.py", stdout, result.stderr))
+    output_file(
+        f"{name}-no-server", transcript(f"python snippets/{name}.py", stdout, result.stderr)
+    )
 
     strict = run_snippet(name, closed_port)
     assert "ResourceWarning: unclosed <socket.socket" in strict.stderr

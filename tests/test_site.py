@@ -1,0 +1,88 @@
+"""The strict, offline build of both languages, checked on the HTML it produces."""
+
+import html
+import json
+import re
+from urllib.parse import urljoin
+
+import pytest
+from conftest import LANGS, ROOT, includes, pages, read
+
+
+def page_html(site, lang, page):
+    stem = page.removesuffix(".md")
+    path = "index.html" if stem == "index" else f"{stem}/index.html"
+    return (site / ("" if lang == "ko" else "en") / path).read_text(encoding="utf-8")
+
+
+def text_of(markup):
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def test_html_lang(site):
+    assert '<html lang="ko"' in (site / "index.html").read_text()
+    assert '<html lang="en"' in (site / "en" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_included_files_are_rendered(site, lang):
+    for page in pages(lang):
+        rendered = text_of(page_html(site, lang, page))
+        for path in includes(read(lang, page)):
+            lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+            longest = max(lines, key=len)
+            shown = re.sub(r"  # \(\d+\)!$", "", longest)  # annotation markers are not shown
+            assert shown in rendered, f"{lang}/{page}: {path} not rendered"
+
+
+def url_of(lang, page):
+    stem = page.removesuffix(".md").removesuffix("index")
+    return ("/" if lang == "ko" else "/en/") + (f"{stem}/" if stem else "")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_page_links_to_itself_in_the_other_language(site, lang):
+    """The language switcher and the hreflang alternates point at the same page."""
+    for page in pages(lang):
+        markup = page_html(site, lang, page)
+        for other in LANGS:
+            hrefs = re.findall(rf'<a href="([^"]+)" hreflang="{other}"', markup)
+            assert len(hrefs) == 1, (lang, page, other)  # the switcher's link
+            assert urljoin(url_of(lang, page), hrefs[0]) == url_of(other, page), (lang, page)
+        # hreflang alternates are in the sitemap, where Material's script does not chase them
+        assert '<link rel="alternate"' not in markup
+
+
+def test_sitemap_lists_both_languages_with_alternates(site):
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    for page in pages("ko"):
+        ko, en = (f"http://127.0.0.1:8000{url_of(lang, page)}" for lang in LANGS)
+        assert f"<loc>{ko}</loc>" in sitemap
+        assert f'<xhtml:link rel="alternate" hreflang="en" href="{en}"/>' in sitemap
+        assert f'<xhtml:link rel="alternate" hreflang="ko" href="{ko}"/>' in sitemap
+
+
+def test_no_request_leaves_the_site(site):
+    for path in site.rglob("*.html"):
+        markup = path.read_text(encoding="utf-8")
+        markup = re.sub(r'<link rel="canonical"[^>]*>', "", markup)  # names the page, loads nothing
+        for url in re.findall(
+            r'<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)="([^"]+)"', markup
+        ):
+            assert not re.match(r"(https?:)?//", url), f"{path}: loads {url}"
+        assert "fonts.googleapis" not in markup and "fonts.gstatic" not in markup
+
+
+def test_headings_keep_their_anchors(site):
+    for lang in LANGS:
+        markup = page_html(site, lang, "non-blocking.md")
+        for anchor in ("non-blocking-socket", "no-server", "corrected-client"):
+            assert f'id="{anchor}"' in markup, (lang, anchor)
+
+
+def test_search_index_has_korean_words(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = {doc["location"]: doc for doc in index["docs"]}
+    assert "논블로킹" in docs["non-blocking/"]["title"]
+    assert "타이밍에 달려" in docs["non-blocking/#connect-and-recv-fail-immediately"]["text"]
+    assert "Non-blocking sockets" == docs["en/non-blocking/"]["title"]
