@@ -106,9 +106,12 @@ def test_copy_button_copies_the_snippet_file(page, base_url):
     [("/", "타이밍에", "/non-blocking/"), ("/en/", "readiness", "/en/non-blocking/")],
 )
 def test_search_finds_the_page(page, base_url, start, query, expected):
-    page.goto(base_url + start)
-    page.locator("input.md-search__input").click()
-    page.locator("input.md-search__input").fill(query)
+    page.goto(base_url + start, wait_until="networkidle")  # search index and worker loaded
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.fill(query)
+    # Material searches on keyup; an IME sends one when Hangul input is done, fill() does not.
+    search.press("End")
     first = page.locator(".md-search-result__item a").first
     expect(first).to_be_visible()
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
