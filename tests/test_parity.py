@@ -1,6 +1,5 @@
 """The Korean and English pages match: same pages, same snippet includes, same anchors."""
 
-
 import pytest
 from conftest import ANCHOR, FENCE, HEADING, INCLUDE, LANGS, ROOT, SNIPPETS, includes, pages, read
 

@@ -1,5 +1,7 @@
 """Every snippet, run exactly as a reader runs it, prints what its page shows."""
 
+import socketserver
+import threading
 import time
 
 import pytest
@@ -88,3 +90,39 @@ def test_post_client_with_no_server(name, stdout, failing_line, closed_port, out
 
     strict = run_snippet(name, closed_port)
     assert "ResourceWarning: unclosed <socket.socket" in strict.stderr
+
+
+class OtherGreetingServer(socketserver.ThreadingTCPServer):
+    """Not our server: another greeting line, then an echo, like any greeting server on :8080."""
+
+    daemon_threads = True
+    greeting = b"220 some other server ready\n"
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.settimeout(5)
+            self.request.sendall(self.server.greeting)
+            while data := self.request.recv(4096):
+                self.request.sendall(data)
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), self.Handler)
+
+
+@pytest.mark.parametrize(
+    "name", ["blocking_client", "peer_closed", "selectors_client", "asyncio_client"]
+)
+def test_clients_work_with_another_greeting_server(name):
+    with OtherGreetingServer() as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            result = run_snippet(name, server.server_address[1])
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+    assert (result.returncode, result.stderr) == (0, "")
+    expected = printed_output(name).replace(
+        r"hello from server.py\n", r"220 some other server ready\n"
+    )
+    assert result.stdout == expected
