@@ -84,5 +84,5 @@ def test_search_index_has_korean_words(site):
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     docs = {doc["location"]: doc for doc in index["docs"]}
     assert "논블로킹" in docs["non-blocking/"]["title"]
-    assert "타이밍에 달려" in docs["non-blocking/#connect-and-recv-fail-immediately"]["text"]
+    assert "타이밍에 달려" in docs["non-blocking/#connect-and-recv-do-not-wait"]["text"]
     assert "Non-blocking sockets" == docs["en/non-blocking/"]["title"]
