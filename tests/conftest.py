@@ -52,6 +52,8 @@ CLIENTS = {
     "peer_closed": 0.0,
     "selectors_client": 0.0,
     "asyncio_client": 0.0,
+    "timeout_modes": 0.0,
+    "timeout_client": 2.0,
 }
 
 
@@ -155,8 +157,8 @@ def transcript(command, stdout, stderr=""):
 def output_file(request):
     """check(name, text): the page's output file must equal `text` (--update-examples rewrites)."""
 
-    def check(name, text):
-        path = OUTPUT / f"{name}.txt"
+    def check(name, text, suffix=".txt"):
+        path = OUTPUT / f"{name}{suffix}"
         if request.config.getoption("update_examples"):
             path.parent.mkdir(exist_ok=True)
             path.write_text(text)

@@ -112,3 +112,33 @@ def test_post_nonblocking_client_output_depends_on_timing(servers):
         result = run_snippet("nonblocking_client", servers(0.0).port)
         assert (result.returncode, result.stderr) == (0, "")
         assert result.stdout in (alone, alone + "b'hello from server.py\\n'\n")
+
+
+def test_timeout_mode_is_non_blocking_underneath():
+    """settimeout(t) keeps getblocking() True, but the descriptor itself is O_NONBLOCK."""
+    import fcntl
+    import os
+
+    with socket.socket() as sock:
+        assert not fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+        sock.settimeout(2.5)
+        assert sock.getblocking()
+        assert fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+        sock.settimeout(None)
+        assert not fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+
+
+def test_create_connection_timeout_raises_timeout_error_on_connect():
+    """A full accept queue drops new SYNs: connect() then times out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        with socket.create_connection(server.getsockname(), timeout=5):
+            started = time.monotonic()
+            try:
+                socket.create_connection(server.getsockname(), timeout=0.2)
+            except TimeoutError as exc:
+                assert str(exc) == "timed out"
+                assert 0.18 <= time.monotonic() - started < 1
+            else:
+                raise AssertionError("connect() did not time out")

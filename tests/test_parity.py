@@ -48,7 +48,9 @@ def test_every_python_block_is_a_snippet_include(lang):
 def test_every_snippet_and_output_is_shown(lang):
     shown = {path for page in pages(lang) for path in includes(read(lang, page))}
     files = {
-        p.relative_to(ROOT).as_posix() for p in SNIPPETS.rglob("*") if p.suffix in (".py", ".txt")
+        p.relative_to(ROOT).as_posix()
+        for p in SNIPPETS.rglob("*")
+        if p.suffix in (".py", ".txt", ".md")
     }
     assert files - shown == set(), f"not included in any {lang} page"
     assert shown - files == set(), f"{lang} pages include files that do not exist"

@@ -30,6 +30,13 @@ def test_included_files_are_rendered(site, lang):
         rendered = text_of(page_html(site, lang, page))
         for path in includes(read(lang, page)):
             lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+            if path.endswith(".md"):  # a generated Markdown table: every cell is rendered
+                cells = [cell for line in lines[2:] for cell in line.split("|")]
+                shown = [re.sub(r":[a-z-]+:|`", "", cell).strip() for cell in cells]
+                assert all(cell in rendered for cell in shown), (
+                    f"{lang}/{page}: {path} not rendered"
+                )
+                continue
             longest = max(lines, key=len)
             shown = re.sub(r"  # \(\d+\)!$", "", longest)  # annotation markers are not shown
             assert shown in rendered, f"{lang}/{page}: {path} not rendered"

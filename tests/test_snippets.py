@@ -44,7 +44,7 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
         undo()
 
 
-OURS = {"nonblocking_errors", "peer_closed", "selectors_client", "asyncio_client"}
+OURS = {"nonblocking_errors", "peer_closed", "selectors_client", "asyncio_client", "timeout_client"}
 REFUSED_HINT = (
     "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
     "Start the server first: python snippets/server.py\n"
