@@ -54,7 +54,13 @@ CLIENTS = {
     "asyncio_client": 0.0,
     "timeout_modes": 0.0,
     "timeout_client": 2.0,
+    "nonblocking_connect": 0.0,
+    "nonblocking_recv_loop": 0.0,
+    "partial_send": 0.0,
+    "nonblocking_send": 0.0,
 }
+# Snippets that print measurements: their output is recorded, and checked for its shape.
+MEASURED = {"busy_wait": 1.0}
 
 
 @dataclass
@@ -157,12 +163,17 @@ def transcript(command, stdout, stderr=""):
 def output_file(request):
     """check(name, text): the page's output file must equal `text` (--update-examples rewrites)."""
 
-    def check(name, text, suffix=".txt"):
+    def check(name, text, shape=None, suffix=".txt"):
+        """`shape`: a pattern for measured output; the page keeps its recorded run."""
         path = OUTPUT / f"{name}{suffix}"
         if request.config.getoption("update_examples"):
             path.parent.mkdir(exist_ok=True)
             path.write_text(text)
-        assert path.read_text() == text
+        if shape is None:
+            assert path.read_text() == text
+        else:
+            command, _, recorded = path.read_text().partition("\n")
+            assert text.startswith(command + "\n") and shape.fullmatch(recorded), recorded
 
     return check
 

@@ -5,14 +5,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import FENCE, LANGS, pages, read
+from conftest import FENCE, INCLUDE, LANGS, pages, read
 
 TERMS = tomllib.loads((Path(__file__).parent / "glossary.toml").read_text(encoding="utf-8"))["term"]
 
 
 def prose(text):
-    """Page text without code: fenced blocks and inline `code` are not prose."""
-    return re.sub(r"`[^`\n]*`", "", FENCE.sub("", text))
+    """Page text without code, link targets or includes: file names are not prose."""
+    text = INCLUDE.sub("", FENCE.sub("", text))
+    return re.sub(r"`[^`\n]*`|\]\([^)]*\)|\{ ?#[^}]*\}", "", text)
 
 
 @pytest.mark.parametrize("lang", LANGS)

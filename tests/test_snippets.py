@@ -1,12 +1,13 @@
 """Every snippet, run exactly as a reader runs it, prints what its page shows."""
 
+import re
 import socketserver
 import threading
 import time
 
 import pytest
 import redirect
-from conftest import CLIENTS, SNIPPETS, printed_output, run_snippet, transcript
+from conftest import CLIENTS, MEASURED, SNIPPETS, printed_output, run_snippet, transcript
 from pytest_examples import CodeExample, EvalExample
 
 
@@ -44,28 +45,39 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
         undo()
 
 
-OURS = {"nonblocking_errors", "peer_closed", "selectors_client", "asyncio_client", "timeout_client"}
+POST = {"blocking_client", "nonblocking_client"}  # the post's own two snippets
 REFUSED_HINT = (
     "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
     "Start the server first: python snippets/server.py\n"
 )
+NO_SERVER = {  # (exit code, stdout, stderr) when nothing listens; the default is REFUSED_HINT
+    "nonblocking_errors": (
+        0,
+        "connect: BlockingIOError EINPROGRESS\nrecv: ConnectionRefusedError ECONNREFUSED\n",
+        "",
+    ),
+    "nonblocking_connect": (
+        1,
+        "connect_ex: EINPROGRESS\nwritable: True\nSO_ERROR: ECONNREFUSED\n",
+        "ECONNREFUSED: could not connect to 127.0.0.1:8080. "
+        "Start the server first: python snippets/server.py\n",
+    ),
+    "timeout_modes": (0, printed_output("timeout_modes"), ""),  # needs no server at all
+}
 
 
-@pytest.mark.parametrize("name", sorted(OURS))
+@pytest.mark.parametrize("name", sorted(set(CLIENTS) - POST | set(MEASURED)))
 def test_our_client_with_no_server_explains(name, closed_port, output_file):
     started = time.monotonic()
     result = run_snippet(name, closed_port)
     assert time.monotonic() - started < 5
-    if name == "nonblocking_errors":  # it demonstrates the refusal instead of failing
-        assert (result.returncode, result.stderr) == (0, "")
-        assert result.stdout == (
-            "connect: BlockingIOError EINPROGRESS\nrecv: ConnectionRefusedError ECONNREFUSED\n"
+    expected = NO_SERVER.get(name, (1, "", REFUSED_HINT))
+    assert (result.returncode, result.stdout, result.stderr) == expected
+    if name != "timeout_modes":
+        output_file(
+            f"{name}-no-server",
+            transcript(f"python snippets/{name}.py", result.stdout, result.stderr),
         )
-    else:
-        assert (result.returncode, result.stdout, result.stderr) == (1, "", REFUSED_HINT)
-    output_file(
-        f"{name}-no-server", transcript(f"python snippets/{name}.py", result.stdout, result.stderr)
-    )
 
 
 @pytest.mark.parametrize(
@@ -126,3 +138,24 @@ def test_clients_work_with_another_greeting_server(name):
         r"hello from server.py\n", r"220 some other server ready\n"
     )
     assert result.stdout == expected
+
+
+SECONDS = r"\d+\.\d\d"
+BUSY_WAIT = re.compile(
+    rf"busy loop: (?P<spins>[\d,]+) calls, (?P<busy_cpu>{SECONDS}) s of CPU "
+    rf"in (?P<busy_wall>{SECONDS}) s, b'hello from server.py\\n'\n"
+    rf"selectors: (?P<calls>\d+) calls, (?P<sel_cpu>{SECONDS}) s of CPU "
+    rf"in (?P<sel_wall>{SECONDS}) s, b'hello from server.py\\n'\n"
+)
+
+
+def test_busy_wait_burns_cpu_and_selectors_does_not(servers, output_file):
+    """Measured, so not byte-exact: the shape and the orders of magnitude are checked."""
+    result = run_snippet("busy_wait", servers(MEASURED["busy_wait"]).port)
+    assert (result.returncode, result.stderr) == (0, "")
+    m = BUSY_WAIT.fullmatch(result.stdout)
+    assert m, result.stdout
+    assert int(m["spins"].replace(",", "")) > 10_000
+    assert float(m["busy_cpu"]) >= 0.5 * float(m["busy_wall"]) and float(m["busy_wall"]) >= 0.9
+    assert int(m["calls"]) <= 3 and float(m["sel_cpu"]) <= 0.05 and float(m["sel_wall"]) >= 0.9
+    output_file("busy_wait", transcript("python snippets/busy_wait.py", result.stdout), BUSY_WAIT)
