@@ -36,6 +36,13 @@ def tests(session):
 
 
 @nox.session
+def bench(session):
+    """Connections held, messages per second and latency of each echo server (loopback)."""
+    install(session, "test")
+    session.run("python", "tests/bench_echo.py", env=ENV)
+
+
+@nox.session
 def lint(session):
     """ruff on the tests, the helpers and the snippets."""
     install(session, "lint")

@@ -58,7 +58,10 @@ CLIENTS = {
     "nonblocking_recv_loop": 0.0,
     "partial_send": 0.0,
     "nonblocking_send": 0.0,
+    "echo_client": 0.0,
 }
+# The step-by-step echo servers, each greeting with its own name.
+ECHO_SERVERS = ["echo_threads", "echo_select", "echo_selectors", "echo_asyncio"]
 # Snippets that print measurements: their output is recorded, and checked for its shape.
 MEASURED = {"busy_wait": 1.0}
 
@@ -77,12 +80,16 @@ class Server:
         return time.monotonic() - started, self.process.returncode, self.log.read_text(), stderr
 
 
-def start_server(log_dir, *args):
-    """Start snippets/server.py on a free port and wait until it listens."""
-    log = Path(log_dir) / f"server-{time.monotonic_ns()}.log"
+def start_server(log_dir, *args, script="server.py"):
+    """Start snippets/<script> on a free port and wait until it says it listens.
+
+    server.py takes `--port 0`; the step-by-step echo servers take the port as their argument.
+    """
+    port_args = ["--port", "0"] if script == "server.py" else ["0"]
+    log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-W", "error", str(SNIPPETS / "server.py"), "--port", "0", *args],
+            [sys.executable, "-W", "error", str(SNIPPETS / script), *port_args, *args],
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,
@@ -90,7 +97,7 @@ def start_server(log_dir, *args):
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        match = re.match(r"listening on 127\.0\.0\.1:(\d+) ", log.read_text())
+        match = re.match(r"listening on 127\.0\.0\.1:(\d+)\b", log.read_text())
         if match:
             return Server(process, int(match.group(1)), log)
         if process.poll() is not None:
@@ -98,7 +105,7 @@ def start_server(log_dir, *args):
         time.sleep(0.02)
     process.kill()
     _, stderr = process.communicate(timeout=5)
-    pytest.fail(f"server.py did not start: {log.read_text()!r} {stderr!r}")
+    pytest.fail(f"{script} did not start: {log.read_text()!r} {stderr!r}")
 
 
 @pytest.fixture(scope="session")

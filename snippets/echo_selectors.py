@@ -1,0 +1,79 @@
+"""Echo server, step 3: non-blocking sockets and the selectors module."""
+
+import selectors
+import signal
+import socket
+import sys
+
+GREETING = b"hello from echo_selectors.py\n"
+LIMIT = 65536  # (1)!
+
+
+def main(port):
+    sel = selectors.DefaultSelector()  # (2)!
+    server = socket.create_server(("127.0.0.1", port), backlog=1024)
+    server.setblocking(False)
+    sel.register(server, selectors.EVENT_READ)
+    wake_r, wake_w = stop_signals()  # (3)!
+    sel.register(wake_r, selectors.EVENT_READ)
+    print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
+
+    finishing = set()  # clients that closed their side: send what is left, then close
+
+    def watch(conn, buf):  # (4)!
+        if conn in finishing and not buf:
+            return close(conn)
+        reading = len(buf) < LIMIT and conn not in finishing
+        events = (selectors.EVENT_READ if reading else 0) | (selectors.EVENT_WRITE if buf else 0)
+        sel.modify(conn, events, buf)
+
+    def close(conn):
+        finishing.discard(conn)
+        sel.unregister(conn)
+        conn.close()
+
+    try:
+        while True:
+            for key, events in sel.select():
+                if key.fileobj is wake_r:
+                    return
+                if key.fileobj is server:
+                    conn, _ = server.accept()
+                    conn.setblocking(False)
+                    sel.register(conn, selectors.EVENT_WRITE, bytearray(GREETING))
+                    continue
+                conn, buf = key.fileobj, key.data
+                try:
+                    if events & selectors.EVENT_READ:
+                        data = conn.recv(4096)
+                        if not data:  # (5)!
+                            finishing.add(conn)
+                        buf += data
+                    if events & selectors.EVENT_WRITE:
+                        del buf[: conn.send(buf)]
+                except BlockingIOError:
+                    pass
+                except ConnectionError:
+                    close(conn)
+                    continue
+                watch(conn, buf)
+    finally:
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()  # the server, every client, and wake_r
+        sel.close()
+        wake_w.close()
+
+
+def stop_signals():
+    """A socket that becomes readable on Ctrl-C or SIGTERM, so the loop can stop cleanly."""
+    wake_r, wake_w = socket.socketpair()
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno())  # the signal number is written to wake_w
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *args: None)
+    return wake_r, wake_w
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    print("server stopped", flush=True)

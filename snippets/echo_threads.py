@@ -1,0 +1,48 @@
+"""Echo server, step 1: blocking sockets and one thread per client."""
+
+import signal
+import socket
+import sys
+import threading
+
+GREETING = b"hello from echo_threads.py\n"
+
+
+def serve(conn):
+    with conn:
+        try:
+            conn.sendall(GREETING)
+            while data := conn.recv(4096):  # (1)!
+                conn.sendall(data)  # (2)!
+        except OSError:
+            pass  # the client reset the connection, or the server is stopping
+
+
+def main(port):
+    clients = {}  # connection -> its thread
+    with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
+        print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
+        try:
+            while True:
+                conn, _ = server.accept()  # (3)!
+                thread = threading.Thread(target=serve, args=(conn,))
+                clients[conn] = thread
+                thread.start()
+                for done in [c for c, t in clients.items() if not t.is_alive()]:
+                    del clients[done]
+        finally:  # (4)!
+            for conn in clients:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+            for thread in clients.values():
+                thread.join(timeout=1)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # (5)!
+    try:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    except KeyboardInterrupt:
+        print("server stopped", flush=True)

@@ -1,0 +1,107 @@
+"""The four echo servers: every client works against each, they hold many clients, they stop."""
+
+import re
+import select
+import signal
+import socket
+import time
+
+import pytest
+from conftest import ECHO_SERVERS, printed_output, run_snippet, start_server
+
+# Clients whose output differs between servers only by the greeting line.
+CLIENTS = [
+    "blocking_client",
+    "peer_closed",
+    "selectors_client",
+    "asyncio_client",
+    "echo_client",
+    "nonblocking_recv_loop",
+    "nonblocking_connect",
+]
+HELD = 1000
+
+
+@pytest.fixture(scope="module", params=ECHO_SERVERS)
+def echo_server(request, tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp(request.param), script=f"{request.param}.py")
+    yield request.param, server
+    seconds, code, out, err = server.stop(signal.SIGTERM)
+    assert (code, err) == (0, ""), err
+    assert out.endswith("server stopped\n") and seconds < 1
+
+
+def greeting(name):
+    return f"hello from {name}.py\\n"
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_every_client_works_against_every_server(echo_server, client):
+    name, server = echo_server
+    result = run_snippet(client, server.port)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == printed_output(client).replace(
+        r"hello from server.py\n", greeting(name)
+    )
+
+
+def test_holds_a_thousand_clients_at_once(echo_server):
+    name, server = echo_server
+    expected = greeting(name).replace("\\n", "\n").encode()
+    clients = []
+    try:
+        for _ in range(HELD):  # all open at the same time
+            clients.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+        for sock in clients:
+            assert sock.recv(len(expected), socket.MSG_WAITALL) == expected
+        for number, sock in enumerate(clients):
+            sock.sendall(b"%d\n" % number)
+        for number, sock in enumerate(clients):
+            message = b"%d\n" % number
+            assert sock.recv(len(message), socket.MSG_WAITALL) == message
+    finally:
+        for sock in clients:
+            sock.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("name", ECHO_SERVERS)
+def test_stops_cleanly_with_a_client_connected(name, signum, tmp_path):
+    server = start_server(tmp_path, script=f"{name}.py")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        assert sock.recv(64).startswith(b"hello from")
+        seconds, code, out, err = server.stop(signum)
+    assert (code, err) == (0, "")
+    assert out.endswith("server stopped\n")
+    assert seconds < 1
+
+
+def test_select_cannot_watch_descriptors_past_fd_setsize():
+    """Why echo_select.py has a ceiling: select() takes descriptors below FD_SETSIZE (1024)."""
+    with socket.socket() as sock:
+        import os
+
+        high = os.dup2(sock.fileno(), 1500)
+        try:
+            with pytest.raises(ValueError, match="filedescriptor out of range in select()"):
+                select.select([high], [], [], 0)
+        finally:
+            os.close(high)
+    started = time.monotonic()
+    assert time.monotonic() - started < 1
+
+
+def test_bench_figures_are_recorded():
+    """The figures on the page come from `nox -s bench`; check they are all there."""
+    from conftest import OUTPUT
+
+    text = (OUTPUT / "bench.md").read_text(encoding="utf-8")
+    for name in ["server", *ECHO_SERVERS]:
+        row = rf"\| `{name}\.py` \| ([\d,]+) / 1,000 \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|"
+        match = re.search(row, text)
+        assert match, name
+        if name in ("echo_selectors", "echo_asyncio"):
+            assert match.group(1) == "1,000"
+    assert re.search(
+        r"\nMeasured on: .+, \d+ CPUs, .+, Python 3\.\d+\.\d+, \d{4}-\d\d-\d\d\.\n$", text
+    )
