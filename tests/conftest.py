@@ -28,7 +28,9 @@ ANCHOR = re.compile(r"\{ ?#(?P<id>[a-z0-9-]+) ?\}\s*$")
 
 
 def pages(lang):
-    return sorted(p.relative_to(DOCS / lang).as_posix() for p in (DOCS / lang).rglob("*.md"))
+    """Every page source of one language: Markdown pages and notebooks."""
+    found = [*(DOCS / lang).rglob("*.md"), *(DOCS / lang).rglob("*.ipynb")]
+    return sorted(p.relative_to(DOCS / lang).as_posix() for p in found)
 
 
 def read(lang, page):
@@ -63,7 +65,7 @@ CLIENTS = {
 # The step-by-step echo servers, each greeting with its own name.
 ECHO_SERVERS = ["echo_threads", "echo_select", "echo_selectors", "echo_asyncio"]
 # Snippets that print measurements: their output is recorded, and checked for its shape.
-MEASURED = {"busy_wait": 1.0}
+MEASURED = {"busy_wait": 1.0, "many_clients": 0.2}
 
 
 @dataclass
@@ -198,5 +200,5 @@ def site(tmp_path_factory):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "WARNING" not in result.stderr, result.stderr
+    assert not re.search(r"^(WARNING|ERROR) +-", result.stderr, re.M), result.stderr
     return out

@@ -159,3 +159,25 @@ def test_busy_wait_burns_cpu_and_selectors_does_not(servers, output_file):
     assert float(m["busy_cpu"]) >= 0.5 * float(m["busy_wall"]) and float(m["busy_wall"]) >= 0.9
     assert int(m["calls"]) <= 3 and float(m["sel_cpu"]) <= 0.05 and float(m["sel_wall"]) >= 0.9
     output_file("busy_wait", transcript("python snippets/busy_wait.py", result.stdout), BUSY_WAIT)
+
+
+MANY_CLIENTS = re.compile(
+    rf"sequential: 10 clients in (?P<sequential>{SECONDS}) s\n"
+    rf"threads: 10 clients in (?P<threads>{SECONDS}) s\n"
+    rf"selectors: 10 clients in (?P<selectors>{SECONDS}) s\n"
+    rf"asyncio: 10 clients in (?P<asyncio>{SECONDS}) s\n"
+)
+
+
+def test_many_clients_one_after_another_or_all_at_once(servers, output_file):
+    delay = MEASURED["many_clients"]
+    result = run_snippet("many_clients", servers(delay).port)
+    assert (result.returncode, result.stderr) == (0, "")
+    m = MANY_CLIENTS.fullmatch(result.stdout)
+    assert m, result.stdout
+    assert 10 * delay <= float(m["sequential"]) < 10 * delay + 1
+    for way in ("threads", "selectors", "asyncio"):
+        assert delay <= float(m[way]) < 3 * delay
+    output_file(
+        "many_clients", transcript("python snippets/many_clients.py", result.stdout), MANY_CLIENTS
+    )
