@@ -136,14 +136,17 @@ def closed_port():
         yield holder.getsockname()[1]
 
 
-def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True):
+def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None):
     """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 redirected to `port`.
 
     `strict` turns warnings into errors, so an unclosed socket shows up on stderr;
-    `strict=False` runs with Python's default warning filters, as a reader does.
+    `strict=False` runs with Python's default warning filters, as a reader does. `trace`: a
+    file to write the timed socket calls to (see tests/harness/socket_trace.py).
     """
     env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
     env.pop("PYTHONWARNINGS", None)
+    if trace:
+        env["SNIPPET_TRACE"] = str(trace)
     return subprocess.run(
         [sys.executable, *(["-W", "error"] if strict else []), f"snippets/{name}.py"],
         cwd=ROOT,
