@@ -22,8 +22,8 @@ def draw(traces):
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "timeline", "font.size": 10})
     end = max(call[2] for calls in traces.values() for call in calls) * 1000
     fig, axes = plt.subplots(2, 1, figsize=(8, 4.2), sharex=True, layout="constrained")
-    for ax, (name, calls) in zip(axes, traces.items()):
-        for row, (call, begin, finish, outcome) in enumerate(calls):
+    for ax, (name, calls) in zip(axes, traces.items(), strict=True):
+        for row, (_, begin, finish, outcome) in enumerate(calls):
             begin, took = begin * 1000, (finish - begin) * 1000
             failed = "Error" in outcome
             color = "#c0392b" if failed else "#1f5fa8"
