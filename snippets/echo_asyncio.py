@@ -24,6 +24,8 @@ async def main(port):
         finally:
             del clients[writer]
             writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()  # also collects a reset, which asyncio would log
 
     server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=1024)
     print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)

@@ -35,6 +35,8 @@ async def serve_client(reader, writer, number, delay):
         pass  # the client reset the connection: nothing left to answer
     finally:
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()  # also collects a reset, which asyncio would log
         print(f"client {number} closed", flush=True)
 
 

@@ -1,5 +1,7 @@
 """Every snippet, run exactly as a reader runs it, prints what its page shows."""
 
+import gc
+import os
 import re
 import socketserver
 import threading
@@ -35,7 +37,9 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
         eval_example.lint_ruff(example)
     if name not in CLIENTS:
         return
-    undo = redirect.install(servers(CLIENTS[name]).port)
+    port = servers(CLIENTS[name]).port
+    fds, threads = os.listdir("/proc/self/fd"), threading.enumerate()
+    undo = redirect.install(port)
     try:
         if eval_example.update_examples:
             eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
@@ -43,6 +47,9 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
             eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
     finally:
         undo()
+    gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
+    assert sorted(os.listdir("/proc/self/fd")) == sorted(fds), "file descriptors left open"
+    assert threading.enumerate() == threads, "threads left running"
 
 
 POST = {"blocking_client", "nonblocking_client"}  # the post's own two snippets

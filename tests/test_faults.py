@@ -1,0 +1,162 @@
+"""Faults the pages warn about, against the companion server and the four echo servers.
+
+After each fault, a normal client must still get its greeting and echo within one second,
+and the server process must still be running.
+"""
+
+import os
+import signal
+import socket
+import struct
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ECHO_SERVERS, start_server
+
+SERVERS = ["server", *ECHO_SERVERS]
+HELD = 1000
+
+
+@pytest.fixture(params=SERVERS)
+def server(request, tmp_path):
+    running = start_server(tmp_path, script=f"{request.param}.py")
+    yield running
+    if running.process.poll() is None:
+        seconds, code, out, err = running.stop(signal.SIGTERM)
+        assert (code, err) == (0, "") and seconds < 1, err
+
+
+def rss_kib(server):
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def connect(server, timeout=5.0):
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def read_line(sock):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(4096)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data
+
+
+def assert_healthy(server):
+    """A normal client gets its greeting and echo within one second; the server is alive."""
+    started = time.monotonic()
+    with connect(server, timeout=1.0) as sock:
+        assert read_line(sock).startswith(b"hello from ")
+        sock.sendall(b"still there?\n")
+        assert read_line(sock) == b"still there?\n"
+    assert time.monotonic() - started < 1.0
+    assert server.process.poll() is None
+
+
+def test_thousand_idle_connections(server, record_property):
+    before = rss_kib(server)
+    clients = []
+    try:
+        for _ in range(HELD):
+            clients.append(connect(server, timeout=10))
+        for sock in clients:
+            assert read_line(sock).startswith(b"hello from ")
+        per_connection = (rss_kib(server) - before) / HELD
+        record_property("rss_kib_per_idle_connection", round(per_connection, 1))
+        print(
+            f"\n{server.log.name.split('-')[0]}: {per_connection:.1f} KiB RSS per idle connection"
+        )
+        assert per_connection < 64  # bounded: no per-connection buffers sized by the peer
+        assert_healthy(server)
+    finally:
+        for sock in clients:
+            sock.close()
+    assert_healthy(server)
+
+
+def test_random_bytes_come_back_intact(server):
+    for _ in range(10):
+        payload = os.urandom(64 * 1024)
+        with connect(server) as sock:
+            read_line(sock)
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            echoed = b""
+            while chunk := sock.recv(65536):
+                echoed += chunk
+        assert echoed == payload
+    assert_healthy(server)
+
+
+def test_clients_that_send_nothing(server):
+    clients = [connect(server) for _ in range(50)]
+    try:
+        assert_healthy(server)
+    finally:
+        for sock in clients:
+            sock.close()
+    assert_healthy(server)
+
+
+def test_abrupt_resets(server):
+    for send_first in (False, True):
+        for _ in range(20):
+            sock = connect(server)
+            if send_first:
+                sock.sendall(b"x" * 100_000)  # the server may be echoing when the reset comes
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # SO_LINGER 0: close sends RST, not FIN
+    time.sleep(0.1)
+    assert_healthy(server)
+
+
+def test_half_close_gets_the_whole_echo_then_eof(server):
+    with connect(server) as sock:
+        read_line(sock)
+        sock.sendall(b"one\ntwo\n")
+        sock.shutdown(socket.SHUT_WR)
+        echoed = b""
+        while chunk := sock.recv(4096):
+            echoed += chunk
+    assert echoed == b"one\ntwo\n"
+    assert_healthy(server)
+
+
+def test_a_client_that_sends_10_mb_and_never_reads(server, record_property):
+    before = rss_kib(server)
+    with connect(server) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # the echo has little room
+        sock.setblocking(False)
+        data, sent, deadline = memoryview(b"z" * 10_000_000), 0, time.monotonic() + 5
+        while sent < len(data) and time.monotonic() < deadline:
+            try:
+                sent += sock.send(data[sent:])
+            except BlockingIOError:
+                time.sleep(0.01)  # the server stopped reading: backpressure
+        growth = rss_kib(server) - before
+        record_property("rss_growth_kib_for_non_reader", growth)
+        print(f"\n{server.log.name.split('-')[0]}: took {sent:,} bytes, RSS grew {growth} KiB")
+        # The kernel's socket buffers on loopback can take much of the 10 MB; what must not
+        # grow is the server's own memory: it stops reading from a client that does not read.
+        assert growth < 2048, f"server memory grew by {growth} KiB after {sent} bytes"
+        assert_healthy(server)
+    assert_healthy(server)
+
+
+def test_slow_client_one_byte_at_a_time(server):
+    message = b"slowly, one byte at a time\n"
+    with connect(server) as slow:
+        read_line(slow)
+        for i, byte in enumerate(message):
+            slow.sendall(bytes([byte]))
+            time.sleep(0.005)
+            if i == len(message) // 2:
+                assert_healthy(server)  # others are served meanwhile
+        echoed = b""
+        while len(echoed) < len(message):
+            echoed += slow.recv(4096)
+    assert echoed == message
+    assert_healthy(server)

@@ -1,0 +1,44 @@
+"""Property-based fuzzing of the line protocol: whatever bytes arrive, in whatever pieces,
+every server sends back exactly those bytes after its one greeting line, then closes."""
+
+import signal
+import socket
+
+import pytest
+from conftest import ECHO_SERVERS, start_server
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+@pytest.fixture(scope="module", params=["server", *ECHO_SERVERS])
+def running(request, tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("fuzz"), script=f"{request.param}.py")
+    yield server
+    _, code, _, err = server.stop(signal.SIGTERM)
+    assert (code, err) == (0, "")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples every run: no flakes, bounded time
+    database=None,  # and nothing written into the working tree
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(pieces=st.lists(st.binary(min_size=1, max_size=4096), max_size=16))
+def test_echo_is_exact_for_any_bytes_in_any_pieces(running, pieces):
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        greeting = b""
+        while not greeting.endswith(b"\n"):
+            chunk = sock.recv(1)
+            assert chunk
+            greeting += chunk
+        assert greeting.startswith(b"hello from ")
+        for piece in pieces:
+            sock.sendall(piece)
+        sock.shutdown(socket.SHUT_WR)
+        echoed = b""
+        while chunk := sock.recv(65536):
+            echoed += chunk
+    assert echoed == b"".join(pieces)
+    assert running.process.poll() is None
