@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -40,7 +41,7 @@ def base_url(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = shutil.which("chromium")
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     assert executable, "Chromium is missing: apt-get install chromium (see .ci/run)"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -116,3 +117,22 @@ def test_search_finds_the_page(page, base_url, start, query, expected):
     expect(first).to_be_visible()
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
     assert any(urlsplit(h).path == expected for h in hrefs), hrefs
+
+
+def test_light_and_dark_toggle(page, base_url):
+    page.goto(f"{base_url}/en/")
+    body = page.locator("body")
+    scheme = body.get_attribute("data-md-color-scheme")
+    page.locator("form[data-md-component=palette] label:visible").click()
+    other = "slate" if scheme == "default" else "default"
+    expect(body).to_have_attribute("data-md-color-scheme", other)
+    page.reload()  # the choice is remembered
+    expect(body).to_have_attribute("data-md-color-scheme", other)
+
+
+@pytest.mark.parametrize("start", ["/experiment/", "/en/experiment/"])
+def test_notebook_page_shows_its_plot(page, base_url, start):
+    page.goto(base_url + start)
+    plot = page.locator('img[src^="data:image/png;base64,"]').first
+    expect(plot).to_be_visible()
+    assert plot.evaluate("img => img.complete && img.naturalWidth > 300")

@@ -93,3 +93,19 @@ def test_search_index_has_korean_words(site):
     assert "논블로킹" in docs["non-blocking/"]["title"]
     assert "타이밍에 달려" in docs["non-blocking/#connect-and-recv-do-not-wait"]["text"]
     assert "Non-blocking sockets" == docs["en/non-blocking/"]["title"]
+
+
+def test_one_404_page_in_both_languages(site):
+    page = (site / "404.html").read_text(encoding="utf-8")
+    assert "404 - 페이지를 찾을 수 없습니다" in page and "404 - Page not found" in page
+    assert 'href="http://127.0.0.1:8000/"' in page and 'href="http://127.0.0.1:8000/en/"' in page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_has_a_description_in_its_language(site, lang):
+    hangul = re.compile("[\uac00-\ud7a3]")
+    for page in pages(lang):
+        markup = page_html(site, lang, page)
+        found = re.findall(r'<meta name="description" content="([^"]+)"', markup)
+        assert len(found) == 1, (lang, page)
+        assert bool(hangul.search(found[0])) == (lang == "ko"), (lang, page, found)
