@@ -133,6 +133,6 @@ def test_light_and_dark_toggle(page, base_url):
 @pytest.mark.parametrize("start", ["/experiment/", "/en/experiment/"])
 def test_notebook_page_shows_its_plot(page, base_url, start):
     page.goto(base_url + start)
-    plot = page.locator('img[src^="data:image/png;base64,"]').first
+    plot = page.locator('article img[src^="data:image/svg+xml;base64,"]').first
     expect(plot).to_be_visible()
     assert plot.evaluate("img => img.complete && img.naturalWidth > 300")
