@@ -18,31 +18,40 @@ def serve(conn):
             pass  # the client reset the connection, or the server is stopping
 
 
+def accept_forever(server, clients):
+    while True:
+        try:
+            conn, _ = server.accept()  # (3)!
+        except OSError:
+            return  # the listening socket was shut down: stop accepting
+        thread = threading.Thread(target=serve, args=(conn,))
+        clients[conn] = thread
+        thread.start()
+        for done in [c for c, t in list(clients.items()) if not t.is_alive()]:
+            del clients[done]
+
+
 def main(port):
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *args: stop.set())  # (4)!
     clients = {}  # connection -> its thread
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
         print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
-        try:
-            while True:
-                conn, _ = server.accept()  # (3)!
-                thread = threading.Thread(target=serve, args=(conn,))
-                clients[conn] = thread
-                thread.start()
-                for done in [c for c, t in clients.items() if not t.is_alive()]:
-                    del clients[done]
-        finally:  # (4)!
-            for conn in clients:
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed
-            for thread in clients.values():
-                thread.join(timeout=1)
+        acceptor = threading.Thread(target=accept_forever, args=(server, clients))
+        acceptor.start()
+        stop.wait()
+        server.shutdown(socket.SHUT_RDWR)  # (5)!
+        acceptor.join()
+        for conn in list(clients):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+        for thread in list(clients.values()):
+            thread.join(timeout=1)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # (5)!
-    try:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
-    except KeyboardInterrupt:
-        print("server stopped", flush=True)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    print("server stopped", flush=True)
