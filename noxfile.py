@@ -43,6 +43,26 @@ def bench(session):
 
 
 @nox.session
+def audit(session):
+    """Lighthouse and axe-core on every page of both languages, against the budgets."""
+    install(session, "test")
+    node_modules = f"{session.virtualenv.location}/npm"
+    session.run(
+        "npm",
+        "install",
+        "--prefix",
+        node_modules,
+        "--no-audit",
+        "--no-fund",
+        "--silent",
+        "lighthouse@12.2.3",
+        "axe-core@4.10.2",
+        external=True,
+    )
+    session.run("python", "tests/audit.py", f"{node_modules}/node_modules", env=ENV)
+
+
+@nox.session
 def lint(session):
     """ruff on the tests, the helpers and the snippets."""
     install(session, "lint")

@@ -29,3 +29,18 @@ window.addEventListener(
   },
   true,
 );
+
+// 3. Accessible names Material leaves out: the search dialog, and the numbered links inside
+//    code annotations (Material draws their number with CSS, so they have no text).
+const korean = document.documentElement.lang === "ko";
+const nameThem = () => {
+  const search = document.querySelector('.md-search[role="dialog"]:not([aria-label])');
+  if (search) search.setAttribute("aria-label", korean ? "검색" : "Search");
+  document.querySelectorAll(".md-annotation__index:not([aria-label])").forEach((link) => {
+    const number = link.querySelector("[data-md-annotation-id]");
+    const id = number ? number.dataset.mdAnnotationId : "";
+    link.setAttribute("aria-label", korean ? `주석 ${id}` : `Annotation ${id}`);
+  });
+};
+nameThem();
+new MutationObserver(nameThem).observe(document.body, { childList: true, subtree: true });
