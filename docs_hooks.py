@@ -41,7 +41,8 @@ def on_post_page(output, page, config):
         ):
             tag.decompose()
     for tag in article.select(
-        "style, .zeroclipboard-container, .clipboard-copy-txt, .jp-InputPrompt, .jp-OutputPrompt"
+        "style, .zeroclipboard-container, .clipboard-copy-txt, .jp-InputPrompt, .jp-OutputPrompt,"
+        " .anchor-link"
     ):
         tag.decompose()
     for pre in article.select(".highlight-ipynb > pre, .jp-RenderedText > pre"):

@@ -127,7 +127,7 @@ def outcome(case, timeout):
 
 
 def test_modes_table(output_file):
-    rows = ["| | " + " | ".join(f"`settimeout({t})`" for t in MODES.values()) + " |"]
+    rows = ["| `sock.…()` | " + " | ".join(f"`settimeout({t})`" for t in MODES.values()) + " |"]
     rows.append("|---|---|---|---|")
     for call, case in CASES.items():
         cells = []

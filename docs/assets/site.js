@@ -30,8 +30,9 @@ window.addEventListener(
   true,
 );
 
-// 3. Accessible names Material leaves out: the search dialog, and the numbered links inside
-//    code annotations (Material draws their number with CSS, so they have no text).
+// 3. Accessibility fixes for markup Material adds with JavaScript: names for the search dialog
+//    and for the numbered annotation links (their number is drawn with CSS), and no landmark
+//    roles for the annotation asides and the copy buttons' navs, which sit inside <main>.
 const korean = document.documentElement.lang === "ko";
 const nameThem = () => {
   const search = document.querySelector('.md-search[role="dialog"]:not([aria-label])');
@@ -41,6 +42,20 @@ const nameThem = () => {
     const id = number ? number.dataset.mdAnnotationId : "";
     link.setAttribute("aria-label", korean ? `주석 ${id}` : `Annotation ${id}`);
   });
+  document
+    .querySelectorAll("aside.md-annotation:not([role])")
+    .forEach((aside) => aside.setAttribute("role", "note"));
+  document
+    .querySelectorAll("nav.md-code__nav:not([role])")
+    .forEach((nav) => nav.setAttribute("role", "none"));
 };
 nameThem();
-new MutationObserver(nameThem).observe(document.body, { childList: true, subtree: true });
+let queued = false; // at most once a frame, however many nodes Material adds
+new MutationObserver(() => {
+  if (queued) return;
+  queued = true;
+  requestAnimationFrame(() => {
+    queued = false;
+    nameThem();
+  });
+}).observe(document.body, { childList: true, subtree: true });
