@@ -1,10 +1,10 @@
 """The four echo servers: every client works against each, they hold many clients, they stop."""
 
+import os
 import re
 import select
 import signal
 import socket
-import time
 
 import pytest
 from conftest import ECHO_SERVERS, printed_output, run_snippet, start_server
@@ -79,16 +79,12 @@ def test_stops_cleanly_with_a_client_connected(name, signum, tmp_path):
 def test_select_cannot_watch_descriptors_past_fd_setsize():
     """Why echo_select.py has a ceiling: select() takes descriptors below FD_SETSIZE (1024)."""
     with socket.socket() as sock:
-        import os
-
         high = os.dup2(sock.fileno(), 1500)
         try:
             with pytest.raises(ValueError, match="filedescriptor out of range in select()"):
                 select.select([high], [], [], 0)
         finally:
             os.close(high)
-    started = time.monotonic()
-    assert time.monotonic() - started < 1
 
 
 def test_bench_figures_are_recorded():
