@@ -1,11 +1,14 @@
 """Shared fixtures: the companion server on a free port, and running snippets as a reader would."""
 
+import functools
+import http.server
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,3 +208,24 @@ def site(tmp_path_factory):
     assert result.returncode == 0, result.stderr
     assert not re.search(r"^(WARNING|ERROR) +-", result.stderr, re.M), result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def base_url(site):
+    """The built site on a free loopback port."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def end_headers(self):
+            self.send_header("LinkChecker", "local")  # LinkChecker: no rate limit for this host
+            super().end_headers()
+
+    handler = functools.partial(Quiet, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+        thread.join(timeout=5)

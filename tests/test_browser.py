@@ -1,11 +1,8 @@
 """The built site in real headless Chromium (Debian's package), driven by Playwright."""
 
-import functools
-import http.server
 import os
 import re
 import shutil
-import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,23 +17,6 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    """The built site on a free loopback port."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
