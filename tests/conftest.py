@@ -81,7 +81,12 @@ class Server:
         """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
         started = time.monotonic()
         self.process.send_signal(signum)
-        _, stderr = self.process.communicate(timeout=timeout)
+        try:
+            _, stderr = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never leave a server behind, even when the test fails
+            self.process.communicate(timeout=timeout)
+            raise
         return time.monotonic() - started, self.process.returncode, self.log.read_text(), stderr
 
 
