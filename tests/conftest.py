@@ -76,6 +76,12 @@ class Server:
     process: subprocess.Popen
     port: int
     log: Path
+    script: str
+
+    @property
+    def greeting(self):
+        """Every server of this guide greets with its own file name."""
+        return f"hello from {self.script}\n".encode()
 
     def stop(self, signum=signal.SIGTERM, timeout=5.0):
         """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
@@ -109,7 +115,7 @@ def start_server(log_dir, *args, script="server.py"):
     while time.monotonic() < deadline:
         match = re.match(r"listening on 127\.0\.0\.1:(\d+)\b", log.read_text())
         if match:
-            return Server(process, int(match.group(1)), log)
+            return Server(process, int(match.group(1)), log, script)
         if process.poll() is not None:
             break
         time.sleep(0.02)
@@ -142,6 +148,16 @@ def closed_port():
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))  # bound, never listening: nobody else can take it
         yield holder.getsockname()[1]
+
+
+def read_line(sock):
+    """Receive until a newline; fail if the peer closes first."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(4096)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data
 
 
 def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None):
