@@ -7,9 +7,9 @@ async def main():
         asyncio.open_connection("127.0.0.1", 8080), timeout=5
     )
     sock = writer.get_extra_info("socket")
-    print("timeout:", sock.gettimeout())  # (1)!
+    print("timeout:", sock.gettimeout())  # (1)
     #> timeout: 0
-    greeting = await asyncio.wait_for(reader.readline(), timeout=5)  # (2)!
+    greeting = await asyncio.wait_for(reader.readline(), timeout=5)  # (2)
     print(greeting)
     #> b'hello from server.py\n'
     writer.close()

@@ -12,7 +12,7 @@ def busy_loop(sock):
         calls += 1
         try:
             return sock.recv(1024), calls
-        except BlockingIOError:  # (1)!
+        except BlockingIOError:  # (1)
             pass
     raise TimeoutError("no data")
 
@@ -23,7 +23,7 @@ def with_selectors(sock):
         sel.register(sock, selectors.EVENT_READ)
         while True:
             calls += 1
-            if not sel.select(timeout=LIMIT):  # (2)!
+            if not sel.select(timeout=LIMIT):  # (2)
                 raise TimeoutError("no data")
             try:
                 return sock.recv(1024), calls
@@ -37,7 +37,7 @@ try:
             sock.setblocking(False)
             wall, cpu = time.perf_counter(), time.process_time()
             data, calls = wait(sock)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu  # (3)!
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu  # (3)
             print(f"{name}: {calls:,} calls, {cpu:.2f} s of CPU in {wall:.2f} s, {data!r}")
 except ConnectionRefusedError:
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "

@@ -16,9 +16,9 @@ async def main(port):
         try:
             writer.write(GREETING)
             await writer.drain()
-            while data := await reader.read(4096):  # (1)!
+            while data := await reader.read(4096):  # (1)
                 writer.write(data)
-                await writer.drain()  # (2)!
+                await writer.drain()  # (2)
         except ConnectionError:
             pass  # the client reset the connection
         finally:
@@ -31,13 +31,13 @@ async def main(port):
     print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # (3)!
+        with contextlib.suppress(NotImplementedError):  # (3)
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     async with server:
-        await stop.wait()  # (4)!
+        await stop.wait()  # (4)
         server.close()
         for writer in clients:
-            writer.close()  # (5)!
+            writer.close()  # (5)
         await asyncio.gather(*clients.values())  # each task ends once its connection is closed
 
 

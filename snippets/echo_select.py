@@ -6,15 +6,15 @@ import socket
 import sys
 
 GREETING = b"hello from echo_select.py\n"
-LIMIT = 65536  # (1)!
+LIMIT = 65536  # (1)
 
 
 def main(port):
     server = socket.create_server(("127.0.0.1", port), backlog=1024)
     server.setblocking(False)
-    wake_r, wake_w = stop_signals()  # (2)!
+    wake_r, wake_w = stop_signals()  # (2)
     print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
-    outgoing = {}  # (3)!
+    outgoing = {}  # (3)
     finishing = set()  # clients that closed their side: send what is left, then close
     try:
         while True:
@@ -22,7 +22,7 @@ def main(port):
                 c for c, buf in outgoing.items() if len(buf) < LIMIT and c not in finishing
             ]
             writers = [c for c, buf in outgoing.items() if buf]
-            readable, writable, _ = select.select(readers, writers, [])  # (4)!
+            readable, writable, _ = select.select(readers, writers, [])  # (4)
             if wake_r in readable:
                 return
             for sock in readable:
@@ -39,13 +39,13 @@ def main(port):
                     data = b""
                     outgoing[sock].clear()  # nothing more can reach this client
                 outgoing[sock] += data
-                if not data:  # (5)!
+                if not data:  # (5)
                     finishing.add(sock)
             for sock in writable:
                 if not outgoing[sock]:
                     continue  # the client reset the connection just now
                 try:
-                    sent = sock.send(outgoing[sock])  # (6)!
+                    sent = sock.send(outgoing[sock])  # (6)
                 except BlockingIOError:
                     continue
                 except ConnectionError:

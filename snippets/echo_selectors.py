@@ -6,21 +6,21 @@ import socket
 import sys
 
 GREETING = b"hello from echo_selectors.py\n"
-LIMIT = 65536  # (1)!
+LIMIT = 65536  # (1)
 
 
 def main(port):
-    sel = selectors.DefaultSelector()  # (2)!
+    sel = selectors.DefaultSelector()  # (2)
     server = socket.create_server(("127.0.0.1", port), backlog=1024)
     server.setblocking(False)
     sel.register(server, selectors.EVENT_READ)
-    wake_r, wake_w = stop_signals()  # (3)!
+    wake_r, wake_w = stop_signals()  # (3)
     sel.register(wake_r, selectors.EVENT_READ)
     print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
 
     finishing = set()  # clients that closed their side: send what is left, then close
 
-    def watch(conn, buf):  # (4)!
+    def watch(conn, buf):  # (4)
         if conn in finishing and not buf:
             return close(conn)
         reading = len(buf) < LIMIT and conn not in finishing
@@ -46,7 +46,7 @@ def main(port):
                 try:
                     if events & selectors.EVENT_READ:
                         data = conn.recv(4096)
-                        if not data:  # (5)!
+                        if not data:  # (5)
                             finishing.add(conn)
                         buf += data
                     if events & selectors.EVENT_WRITE:

@@ -12,8 +12,8 @@ def serve(conn):
     with conn:
         try:
             conn.sendall(GREETING)
-            while data := conn.recv(4096):  # (1)!
-                conn.sendall(data)  # (2)!
+            while data := conn.recv(4096):  # (1)
+                conn.sendall(data)  # (2)
         except OSError:
             pass  # the client reset the connection, or the server is stopping
 
@@ -21,7 +21,7 @@ def serve(conn):
 def accept_forever(server, clients):
     while True:
         try:
-            conn, _ = server.accept()  # (3)!
+            conn, _ = server.accept()  # (3)
         except OSError:
             return  # the listening socket was shut down: stop accepting
         thread = threading.Thread(target=serve, args=(conn,))
@@ -34,14 +34,14 @@ def accept_forever(server, clients):
 def main(port):
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *args: stop.set())  # (4)!
+        signal.signal(signum, lambda *args: stop.set())  # (4)
     clients = {}  # connection -> its thread
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
         print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
         acceptor = threading.Thread(target=accept_forever, args=(server, clients))
         acceptor.start()
         stop.wait()
-        server.shutdown(socket.SHUT_RDWR)  # (5)!
+        server.shutdown(socket.SHUT_RDWR)  # (5)
         acceptor.join()
         for conn in list(clients):
             try:

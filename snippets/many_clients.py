@@ -24,11 +24,11 @@ def one_client(address):
         return sock.recv(1024)
 
 
-def sequential(n, address=ADDRESS):  # (1)!
+def sequential(n, address=ADDRESS):  # (1)
     return [one_client(address) for _ in range(n)]
 
 
-def with_threads(n, address=ADDRESS):  # (2)!
+def with_threads(n, address=ADDRESS):  # (2)
     greetings = [None] * n
 
     def run(i):
@@ -42,7 +42,7 @@ def with_threads(n, address=ADDRESS):  # (2)!
     return greetings
 
 
-def with_selectors(n, address=ADDRESS):  # (3)!
+def with_selectors(n, address=ADDRESS):  # (3)
     socks, greetings = [], {}
     with selectors.DefaultSelector() as sel:
         try:
@@ -64,7 +64,7 @@ def with_selectors(n, address=ADDRESS):  # (3)!
     return [greetings[sock] for sock in socks]
 
 
-def with_asyncio(n, address=ADDRESS):  # (4)!
+def with_asyncio(n, address=ADDRESS):  # (4)
     async def one():
         reader, writer = await asyncio.open_connection(*address)
         try:

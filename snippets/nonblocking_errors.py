@@ -6,18 +6,18 @@ sock.setblocking(False)
 
 try:
     sock.connect(("127.0.0.1", 8080))
-except BlockingIOError as exc:  # (1)!
+except BlockingIOError as exc:  # (1)
     print("connect:", type(exc).__name__, errno.errorcode[exc.errno])
     #> connect: BlockingIOError EINPROGRESS
 
 try:
     data = sock.recv(1024)
-except BlockingIOError as exc:  # (2)!
+except BlockingIOError as exc:  # (2)
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
     #> recv: BlockingIOError EAGAIN
-except ConnectionRefusedError as exc:  # (3)!
+except ConnectionRefusedError as exc:  # (3)
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
-else:  # (4)!
+else:  # (4)
     print("recv:", data)
 
 sock.close()

@@ -12,8 +12,8 @@ except ConnectionRefusedError:
 sock.setblocking(False)
 
 sel = selectors.DefaultSelector()
-sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)  # (1)!
-view = memoryview(DATA)  # (2)!
+sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)  # (1)
+view = memoryview(DATA)  # (2)
 sent = 0
 received = bytearray()
 while True:
@@ -23,18 +23,18 @@ while True:
     mask = events[0][1]
     if mask & selectors.EVENT_WRITE:
         try:
-            sent += sock.send(view[sent:])  # (3)!
+            sent += sock.send(view[sent:])  # (3)
         except BlockingIOError:
             pass
         if sent == len(DATA):
-            sock.shutdown(socket.SHUT_WR)  # (4)!
+            sock.shutdown(socket.SHUT_WR)  # (4)
             sel.modify(sock, selectors.EVENT_READ)
     if mask & selectors.EVENT_READ:
         try:
             chunk = sock.recv(65536)
         except BlockingIOError:
             continue
-        if not chunk:  # (5)!
+        if not chunk:  # (5)
             break
         received += chunk
 

@@ -19,7 +19,7 @@ import os
 import signal
 
 GREETING = b"hello from server.py\n"
-CHUNK = 4096  # (1)!
+CHUNK = 4096  # (1)
 
 
 async def serve_client(reader, writer, number, delay):
@@ -28,9 +28,9 @@ async def serve_client(reader, writer, number, delay):
         await asyncio.sleep(delay)
         writer.write(GREETING)
         await writer.drain()
-        while data := await reader.read(CHUNK):  # (2)!
+        while data := await reader.read(CHUNK):  # (2)
             writer.write(data)
-            await writer.drain()  # (3)!
+            await writer.drain()  # (3)
     except ConnectionError:
         pass  # the client reset the connection: nothing left to answer
     finally:
@@ -53,7 +53,7 @@ async def main(host, port, delay):
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # (4)!
+        with contextlib.suppress(NotImplementedError):  # (4)
             loop.add_signal_handler(signum, stop.set)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on {host}:{port} (delay {delay:g} s), Ctrl-C stops", flush=True)

@@ -3,7 +3,7 @@ import sys
 import time
 
 try:
-    sock = socket.create_connection(("127.0.0.1", 8080), timeout=0.5)  # (1)!
+    sock = socket.create_connection(("127.0.0.1", 8080), timeout=0.5)  # (1)
 except ConnectionRefusedError:
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
              "Start the server first: python snippets/server.py")
@@ -13,7 +13,7 @@ with sock:
     #> timeout: 0.5
     started = time.monotonic()
     try:
-        print(sock.recv(1024))  # (2)!
-    except TimeoutError as exc:  # (3)!
+        print(sock.recv(1024))  # (2)
+    except TimeoutError as exc:  # (3)
         print(f"TimeoutError after {time.monotonic() - started:.1f} s: {exc}")
         #> TimeoutError after 0.5 s: timed out

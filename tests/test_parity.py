@@ -1,5 +1,7 @@
 """The Korean and English pages match: same pages, same snippet includes, same anchors."""
 
+import re
+
 import pytest
 from conftest import ANCHOR, FENCE, HEADING, INCLUDE, LANGS, ROOT, SNIPPETS, includes, pages, read
 
@@ -54,3 +56,20 @@ def test_every_snippet_and_output_is_shown(lang):
     }
     assert files - shown == set(), f"not included in any {lang} page"
     assert shown - files == set(), f"{lang} pages include files that do not exist"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_numbered_comment_has_its_note(lang):
+    """A snippet's `# (N)` comments are explained, in order, by the list right under its block."""
+    for page in pages(lang):
+        text = read(lang, page)
+        for m in FENCE.finditer(text):
+            files = [p for p in includes(m.group("body")) if p.endswith(".py")]
+            if not files:
+                continue
+            source = (ROOT / files[0]).read_text(encoding="utf-8")
+            markers = [int(n) for n in re.findall(r"  # \((\d+)\)$", source, re.M)]
+            assert markers == list(range(1, len(markers) + 1)), f"{files[0]}: markers {markers}"
+            below = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]
+            notes = [int(n) for n in re.findall(r"^ *(\d+)\. ", below, re.M)]
+            assert notes == markers, f"{lang}/{page}: {files[0]} has markers {markers}, notes {notes}"
