@@ -1,7 +1,6 @@
 """The built site in real headless Chromium (Debian's package), driven by Playwright."""
 
 import os
-import re
 import shutil
 from urllib.parse import urlsplit
 

@@ -72,4 +72,4 @@ def test_every_numbered_comment_has_its_note(lang):
             assert markers == list(range(1, len(markers) + 1)), f"{files[0]}: markers {markers}"
             below = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]
             notes = [int(n) for n in re.findall(r"^ *(\d+)\. ", below, re.M)]
-            assert notes == markers, f"{lang}/{page}: {files[0]} has markers {markers}, notes {notes}"
+            assert notes == markers, f"{lang}/{page}: {files[0]}: markers {markers}, notes {notes}"
