@@ -6,6 +6,10 @@ went missing (mkdocs-static-i18n issue 198). Counting `.ipynb` as a page source 
 mkdocs-jupyter then renders each language's notebook.
 """
 
+import base64
+import re
+from pathlib import Path
+
 import mkdocs.utils
 from bs4 import BeautifulSoup  # installed with nbconvert, which mkdocs-jupyter uses
 from bs4.formatter import HTMLFormatter
@@ -61,6 +65,35 @@ def on_post_page(output, page, config):
         if config.theme["language"] == "ko"
         else "Total time against N for the four ways"
     )
-    for img in article.select(".jp-RenderedImage img, .jp-RenderedSVG img"):
+    folder = Path(page.file.abs_dest_path).parent
+    stem = Path(page.file.src_uri).stem
+    for number, img in enumerate(article.select(".jp-RenderedImage img, .jp-RenderedSVG img"), 1):
         img["alt"] = alt
+        move_to_file(img, folder, f"{stem}-{number}")
+    # Unwrap JupyterLab's layers of <div class="jp-...">: without its stylesheet they only add
+    # weight (and focus stops); the cells' content stays, in order.
+    for div in article.select("div.jupyter-wrapper, div[class^='jp-'], div.CodeMirror"):
+        div.unwrap()
     return soup.decode(formatter=KeepAttributeOrder())
+
+
+def move_to_file(img, folder, name):
+    """Write an inline (data: URI) image to its own file beside the page and link to it.
+
+    The plot is the largest part of the notebook page, and base64 in the HTML neither compresses
+    well nor loads lazily; as a file it does both, and the browser can cache it.
+    """
+    match = re.fullmatch(r"data:image/(svg\+xml|png);base64,(.*)", img.get("src", ""), re.S)
+    if not match:
+        return
+    data = base64.b64decode(match.group(2))
+    suffix = ".svg" if match.group(1) == "svg+xml" else ".png"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / (name + suffix)).write_bytes(data)
+    img["src"] = name + suffix
+    img["loading"] = "lazy"
+    if suffix == ".svg":  # width and height reserve the space before the file arrives
+        box = re.search(rb'viewBox="0 0 ([\d.]+) ([\d.]+)"', data)
+        if box:  # matplotlib's points, as CSS pixels (96 / 72)
+            img["width"] = str(round(float(box.group(1)) * 4 / 3))
+            img["height"] = str(round(float(box.group(2)) * 4 / 3))

@@ -111,6 +111,8 @@ def test_light_and_dark_toggle(page, base_url):
 @pytest.mark.parametrize("start", ["/experiment/", "/en/experiment/"])
 def test_notebook_page_shows_its_plot(page, base_url, start):
     page.goto(base_url + start)
-    plot = page.locator('article img[src^="data:image/svg+xml;base64,"]').first
+    plot = page.locator('article img[src="experiment-1.svg"]')
+    plot.scroll_into_view_if_needed()  # it loads lazily
     expect(plot).to_be_visible()
+    page.wait_for_function("img => img.complete", arg=plot.element_handle())
     assert plot.evaluate("img => img.complete && img.naturalWidth > 300")

@@ -47,7 +47,10 @@ def test_rendered_with_its_results_and_plot(site, lang):
     assert f'<html lang="{lang}"' in html
     table = re.search(r"N\s+sequential\s+threads\s+selectors\s+asyncio\s+1\s+[\d.]+s", html)
     assert table, "the timing table is missing"
-    assert re.search(r'<img alt="[^"]+" src="data:image/svg\+xml;base64,', html), "no plot"
+    plot = re.search(r'<img alt="[^"]+" src="(experiment-1\.svg)" loading="lazy" width="\d+"', html)
+    assert plot, "no plot"
+    assert (folder / plot.group(1)).read_bytes().startswith(b'<?xml version="1.0"')  # a real SVG
+    assert "data:image" not in html and "jp-Cell" not in html  # moved to a file, wrappers gone
     assert "Traceback" not in html
     assert "jupyter-wrapper{--md-red" not in html and "cdnjs" not in html  # slimmed by the hook
     alt = "N에 따른 네 가지 방법의 총 시간 그래프" if lang == "ko" else "Total time against N"
