@@ -10,8 +10,8 @@ from conftest import LANGS, ROOT, includes, pages, read
 
 
 def page_html(site, lang, page):
-    stem = page.removesuffix(".md").removesuffix(".ipynb")
-    path = "index.html" if stem == "index" else f"{stem}/index.html"
+    stem = page.removesuffix(".md").removesuffix(".ipynb").removesuffix("index")
+    path = f"{stem}/index.html" if stem and not stem.endswith("/") else f"{stem}index.html"
     return (site / ("" if lang == "ko" else "en") / path).read_text(encoding="utf-8")
 
 
@@ -43,7 +43,7 @@ def test_included_files_are_rendered(site, lang):
 
 def url_of(lang, page):
     stem = page.removesuffix(".md").removesuffix(".ipynb").removesuffix("index")
-    return ("/" if lang == "ko" else "/en/") + (f"{stem}/" if stem else "")
+    return ("/" if lang == "ko" else "/en/") + (f"{stem}/" if stem and stem[-1] != "/" else stem)
 
 
 @pytest.mark.parametrize("lang", LANGS)
