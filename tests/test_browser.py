@@ -82,7 +82,7 @@ def test_copy_button_copies_the_snippet_file(page, base_url):
 
 @pytest.mark.parametrize(
     ("start", "query", "expected"),
-    [("/", "타이밍에", "/non-blocking/"), ("/en/", "readiness", "/en/non-blocking/")],
+    [("/", "타이밍에", "/non-blocking/"), ("/en/", "timing", "/en/non-blocking/")],
 )
 def test_search_finds_the_page(page, base_url, start, query, expected):
     page.goto(base_url + start, wait_until="networkidle")  # search index and worker loaded
