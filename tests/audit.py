@@ -3,6 +3,9 @@
 Builds the site, serves it gzip-compressed on loopback (as a static host would), runs
 Lighthouse (npm, pinned) in Debian's Chromium and axe-core in the same browser through
 Playwright, prints one table and exits non-zero when a page misses a budget.
+Lighthouse's performance score moves from run to run on the same page, so each page is measured
+RUNS times and the median run counts, as Lighthouse's documentation on variability advises; the
+table shows the spread.
 Usage: python tests/audit.py NODE_MODULES_DIR
 """
 
@@ -23,6 +26,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = {"performance": 98, "accessibility": 100, "best-practices": 100, "seo": 100}
 FIRST_LOAD_KIB = 70  # HTML + CSS + JS, gzip-compressed
+RUNS = 3  # performance runs per page; the median one counts
 CHROME_FLAGS = (
     "--headless=new --no-sandbox --disable-gpu --disable-background-networking "
     "--disable-component-update --disable-sync --no-first-run"
@@ -56,7 +60,7 @@ def pages(site):
     return ["/" + p.removesuffix("index.html") for p in found] + ["/404.html"]
 
 
-def lighthouse(node_modules, url, out):
+def lighthouse(node_modules, url, out, *options):
     subprocess.run(
         [
             str(node_modules / ".bin" / "lighthouse"),
@@ -65,6 +69,7 @@ def lighthouse(node_modules, url, out):
             "--output=json",
             f"--output-path={out}",
             f"--chrome-flags={CHROME_FLAGS}",
+            *options,
         ],
         check=True,
         timeout=180,
@@ -119,8 +124,19 @@ def main():
             axe = axe_violations(node_modules, urls)
             rows, failures = [], []
             for url in urls:
-                report = lighthouse(node_modules, url, Path(tmp) / "report.json")
+                out = Path(tmp) / "report.json"
+                report = lighthouse(node_modules, url, out)
                 scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
+                runs = [report] + [
+                    lighthouse(node_modules, url, out, "--only-categories=performance")
+                    for _ in range(RUNS - 1)
+                ]
+                runs.sort(key=lambda r: r["categories"]["performance"]["score"])
+                median = runs[len(runs) // 2]
+                scores["performance"] = round(median["categories"]["performance"]["score"] * 100)
+                spread = [round(r["categories"]["performance"]["score"] * 100) for r in runs]
+                tbt = median["audits"]["total-blocking-time"]["numericValue"]
+                fcp = median["audits"]["first-contentful-paint"]["numericValue"]
                 requests = report["audits"]["network-requests"]["details"]["items"]
                 hosts = {urlsplit(r["url"]).hostname for r in requests if "//" in r["url"][:8]}
                 hosts -= {"127.0.0.1"}
@@ -134,7 +150,8 @@ def main():
                 errors = report["audits"]["errors-in-console"]["details"].get("items", [])
                 page = urlsplit(url).path
                 rows.append(
-                    f"| `{page}` | {scores['performance']} | {scores['accessibility']} | "
+                    f"| `{page}` | {scores['performance']} ({spread[0]}–{spread[-1]}) | "
+                    f"{fcp / 1000:.1f} s | {tbt:.0f} ms | {scores['accessibility']} | "
                     f"{scores['best-practices']} | {scores['seo']} | {len(axe[url])} | "
                     f"{first / 1024:.1f} | {compressed / 1024:.1f} | {raw / 1024:.1f} | "
                     f"{len(requests)} |"
@@ -152,10 +169,10 @@ def main():
                     failures.append(f"{page}: console errors {errors}")
     print()
     print(
-        "| page | perf | a11y | best practices | SEO | axe | first load KiB (gzip, HTML+CSS+JS) "
-        "| all KiB (gzip) | all KiB (raw) | requests |"
+        f"| page | perf (median of {RUNS}, range) | FCP | TBT | a11y | best practices | SEO | axe "
+        "| first load KiB (gzip, HTML+CSS+JS) | all KiB (gzip) | all KiB (raw) | requests |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     if failures:
         print("\nOver budget:\n  " + "\n  ".join(failures))
