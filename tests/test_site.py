@@ -10,9 +10,7 @@ from conftest import LANGS, ROOT, includes, pages, read
 
 
 def page_html(site, lang, page):
-    stem = page.removesuffix(".md").removesuffix(".ipynb").removesuffix("index")
-    path = f"{stem}/index.html" if stem and not stem.endswith("/") else f"{stem}index.html"
-    return (site / ("" if lang == "ko" else "en") / path).read_text(encoding="utf-8")
+    return (site / url_of(lang, page).lstrip("/") / "index.html").read_text(encoding="utf-8")
 
 
 def text_of(markup):
