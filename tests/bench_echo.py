@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ECHO_SERVERS, OUTPUT, start_server  # noqa: E402
+from catalog import SERVERS  # noqa: E402
+from conftest import OUTPUT, start_server  # noqa: E402
 
 HELD = 1000
 ACTIVE = 100
@@ -86,7 +87,7 @@ def main():
         "|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as logs:
-        for name in ["server", *ECHO_SERVERS]:
+        for name in SERVERS:
             server = start_server(logs, script=f"{name}.py")
             try:
                 held, rate, p50, p90, p99 = asyncio.run(measure(server.port))

@@ -9,7 +9,9 @@ Fields of a row:
   (needs no server at all).
 - delay: for a client, the companion server's --delay it is checked against.
 - output: where its expected output is: "#>" (the snippet's own `#>` lines, byte for byte) or
-  "measured" (timings: snippets/output/<name>.txt keeps a recorded run, the test checks its shape).
+  "measured" (timings: snippets/output/<name>.txt keeps a recorded run, the test checks its shape)
+  or "log" (a server: what it prints, "listening on ..." to "server stopped", is checked by the
+  server tests, which start it on a free port with start_server()).
 - connections: how many connections the client opens to the server; the test checks that exactly
   these reached the fixture's server (so a redirect that fails cannot go unnoticed).
 - no_server: what it does when nothing listens: "hint" (exit 1, the one-line REFUSED_HINT),
@@ -83,11 +85,11 @@ CATALOG = {
     # Needs no server.
     "timeout_modes": Snippet(DEMO, connections=0, no_server=None),
     # The servers: the companion server, then the four echo servers in the order of their pages.
-    "server": Snippet(SERVER, connections=0, no_server=None),
-    "echo_threads": Snippet(SERVER, connections=0, no_server=None),
-    "echo_select": Snippet(SERVER, connections=0, no_server=None),
-    "echo_selectors": Snippet(SERVER, connections=0, no_server=None),
-    "echo_asyncio": Snippet(SERVER, connections=0, no_server=None),
+    "server": Snippet(SERVER, output="log", connections=0, no_server=None),
+    "echo_threads": Snippet(SERVER, output="log", connections=0, no_server=None),
+    "echo_select": Snippet(SERVER, output="log", connections=0, no_server=None),
+    "echo_selectors": Snippet(SERVER, output="log", connections=0, no_server=None),
+    "echo_asyncio": Snippet(SERVER, output="log", connections=0, no_server=None),
 }
 
 

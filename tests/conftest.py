@@ -1,5 +1,6 @@
 """Shared fixtures: the companion server on a free port, and running snippets as a reader would."""
 
+import contextlib
 import functools
 import http.server
 import os
@@ -47,29 +48,6 @@ def includes(text):
 STARTUP_TIMEOUT = 10.0
 RUN_TIMEOUT = 20.0
 
-# Client snippets and the server delay each one is checked against. The post's non-blocking
-# client must see "no data yet"; a greeting delayed by a second makes that deterministic
-# instead of a race with the server process (the page says so).
-CLIENTS = {
-    "blocking_client": 0.0,
-    "nonblocking_client": 1.0,
-    "nonblocking_errors": 1.0,
-    "peer_closed": 0.0,
-    "selectors_client": 0.0,
-    "asyncio_client": 0.0,
-    "timeout_modes": 0.0,
-    "timeout_client": 2.0,
-    "nonblocking_connect": 0.0,
-    "nonblocking_recv_loop": 0.0,
-    "partial_send": 0.0,
-    "nonblocking_send": 0.0,
-    "echo_client": 0.0,
-}
-# The step-by-step echo servers, each greeting with its own name.
-ECHO_SERVERS = ["echo_threads", "echo_select", "echo_selectors", "echo_asyncio"]
-# Snippets that print measurements: their output is recorded, and checked for its shape.
-MEASURED = {"busy_wait": 1.0, "many_clients": 0.2}
-
 
 @dataclass
 class Server:
@@ -82,6 +60,10 @@ class Server:
     def greeting(self):
         """Every server of this guide greets with its own file name."""
         return f"hello from {self.script}\n".encode()
+
+    def connections(self):
+        """How many connections the companion server has logged so far."""
+        return len(re.findall(r"^client \d+ connected$", self.log.read_text(), re.M))
 
     def stop(self, signum=signal.SIGTERM, timeout=5.0):
         """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
@@ -160,25 +142,85 @@ def read_line(sock):
     return data
 
 
-def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None):
+def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=()):
     """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 redirected to `port`.
 
     `strict` turns warnings into errors, so an unclosed socket shows up on stderr;
     `strict=False` runs with Python's default warning filters, as a reader does. `trace`: a
-    file to write the timed socket calls to (see tests/harness/socket_trace.py).
+    file to write the timed socket calls to (see tests/harness/socket_trace.py). `flags`: more
+    interpreter options (`-I` shows what happens when the redirect is not loaded).
     """
     env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
     env.pop("PYTHONWARNINGS", None)
     if trace:
         env["SNIPPET_TRACE"] = str(trace)
     return subprocess.run(
-        [sys.executable, *(["-W", "error"] if strict else []), f"snippets/{name}.py"],
+        [sys.executable, *flags, *(["-W", "error"] if strict else []), f"snippets/{name}.py"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+class CountingProxy:
+    """A free loopback port that forwards each connection to `port`, and counts them.
+
+    The echo servers log nothing per connection. Put between a snippet and one of them, this
+    records that the snippet's connections reached the test's server, not whatever listens on
+    the real 127.0.0.1:8080 (which is where they would go if the redirect did not load).
+    """
+
+    def __init__(self, port):
+        self.target = ("127.0.0.1", port)
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            client.settimeout(RUN_TIMEOUT)
+            upstream = socket.create_connection(self.target, timeout=RUN_TIMEOUT)
+            pair = [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=self._pump, args=(src, dst, pair), daemon=True)
+                self.threads.append(thread)
+                thread.start()
+
+    @staticmethod
+    def _pump(src, dst, pair):
+        """Copy one direction until end of file, pass the half-close on; close the pair last."""
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:  # a reset or a timeout: end both directions
+            for sock in pair[:2]:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        pair.append(None)
+        if len(pair) == 4:  # both directions are done
+            pair[0].close()
+            pair[1].close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=RUN_TIMEOUT)
+        self.listener.close()
 
 
 def printed_output(name):

@@ -7,18 +7,11 @@ import signal
 import socket
 
 import pytest
-from conftest import ECHO_SERVERS, printed_output, read_line, run_snippet, start_server
+from catalog import CATALOG, ECHO_SERVERS, SERVERS, names
+from conftest import CountingProxy, printed_output, read_line, run_snippet, start_server
 
 # Clients whose output differs between servers only by the greeting line.
-CLIENTS = [
-    "blocking_client",
-    "peer_closed",
-    "selectors_client",
-    "asyncio_client",
-    "echo_client",
-    "nonblocking_recv_loop",
-    "nonblocking_connect",
-]
+CLIENTS = names(everywhere=True)
 
 
 @pytest.fixture(scope="module", params=ECHO_SERVERS)
@@ -37,7 +30,9 @@ def greeting(name):
 @pytest.mark.parametrize("client", CLIENTS)
 def test_every_client_works_against_every_server(echo_server, client):
     name, server = echo_server
-    result = run_snippet(client, server.port)
+    with CountingProxy(server.port) as proxy:
+        result = run_snippet(client, proxy.port)
+    assert proxy.connections == CATALOG[client].connections  # they reached this server
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == printed_output(client).replace(
         r"hello from server.py\n", greeting(name)
@@ -72,7 +67,7 @@ def test_bench_figures_are_recorded():
     from conftest import OUTPUT
 
     text = (OUTPUT / "bench.md").read_text(encoding="utf-8")
-    for name in ["server", *ECHO_SERVERS]:
+    for name in SERVERS:
         row = rf"\| `{name}\.py` \| ([\d,]+) / 1,000 \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|"
         match = re.search(row, text)
         assert match, name

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ECHO_SERVERS, read_line, start_server
+from catalog import SERVERS
+from conftest import read_line, start_server
 
-SERVERS = ["server", *ECHO_SERVERS]
 HELD = 1000
 
 

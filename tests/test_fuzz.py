@@ -5,12 +5,13 @@ import signal
 import socket
 
 import pytest
-from conftest import ECHO_SERVERS, read_line, start_server
+from catalog import SERVERS
+from conftest import read_line, start_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
-@pytest.fixture(scope="module", params=["server", *ECHO_SERVERS])
+@pytest.fixture(scope="module", params=SERVERS)
 def running(request, tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("fuzz"), script=f"{request.param}.py")
     yield server

@@ -1,4 +1,7 @@
-"""Every snippet, run exactly as a reader runs it, prints what its page shows."""
+"""Every snippet, run exactly as a reader runs it, prints what its page shows.
+
+Which snippets run, against which server and with which expected output: tests/catalog.py.
+"""
 
 import gc
 import os
@@ -9,20 +12,68 @@ import time
 
 import pytest
 import redirect
-from conftest import CLIENTS, MEASURED, SNIPPETS, printed_output, run_snippet, transcript
+from catalog import CATALOG, CLIENTS, REFUSED_HINT, names
+from conftest import SNIPPETS, printed_output, run_snippet, transcript
 from pytest_examples import CodeExample, EvalExample
 
-
-@pytest.mark.parametrize("name", CLIENTS)
-def test_client_prints_what_the_page_shows(name, servers):
-    result = run_snippet(name, servers(CLIENTS[name]).port)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == printed_output(name)
+ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
 
 
-def test_every_client_shows_some_output():
-    # A snippet without `#>` lines would pass the test above by printing nothing.
-    assert all(printed_output(name) for name in CLIENTS)
+def test_every_snippet_is_in_the_catalog():
+    files = sorted(p.stem for p in SNIPPETS.glob("*.py"))
+    missing = [f"snippets/{name}.py" for name in files if name not in CATALOG]
+    assert not missing, (
+        f"{', '.join(missing)}: no row in tests/catalog.py, so no test runs it. "
+        "Add one (README: Adding a snippet)."
+    )
+    stale = [name for name in CATALOG if name not in files]
+    assert not stale, f"tests/catalog.py has rows for missing files: {stale}"
+
+
+@pytest.mark.parametrize("name", ON_THE_PAGE)
+def test_snippet_has_output_lines(name):
+    """A snippet without `#>` lines would pass the next test by printing nothing."""
+    assert printed_output(name), (
+        f"snippets/{name}.py has no `#>` lines, but tests/catalog.py says its output is `#>`"
+    )
+
+
+@pytest.mark.parametrize("name", names(output="#>"))
+def test_prints_what_the_page_shows(name, servers):
+    """Run against the companion server (a demo needs none); every connection must reach it."""
+    row = CATALOG[name]
+    server = servers(row.delay) if row.kind == "client" else None
+    before = server.connections() if server else 0
+    result = run_snippet(name, server.port if server else 0)
+    assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
+    assert result.stdout == printed_output(name), (
+        f"snippets/{name}.py printed something other than its `#>` lines "
+        f"(run as tests/catalog.py says: {row})"
+    )
+    if server:
+        assert_connections_reached(server, before, row.connections, name)
+
+
+def assert_connections_reached(server, before, expected, name):
+    """The companion server logged exactly the connections the catalog expects of `name`."""
+    deadline = time.monotonic() + 5
+    while server.connections() - before < expected and time.monotonic() < deadline:
+        time.sleep(0.01)  # the server may log a connection just after a short client has left
+    assert server.connections() - before == expected, (
+        f"snippets/{name}.py: {server.connections() - before} connections reached the test "
+        f"server, tests/catalog.py expects {expected}"
+    )
+
+
+def test_a_redirect_that_is_not_loaded_is_caught(servers):
+    """`python -I` ignores PYTHONPATH, so the redirect does not load: the check above sees it."""
+    server = servers(0.0)
+    before = server.connections()
+    run_snippet("timeout_client", server.port, flags=["-I"])  # goes to the real :8080, if any
+    time.sleep(0.2)
+    assert server.connections() == before
+    with pytest.raises(AssertionError, match="0 connections reached the test server"):
+        assert_connections_reached(server, before, 1, "timeout_client")
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SNIPPETS.glob("*.py")))
@@ -35,9 +86,9 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
         eval_example.format_ruff(example)
     else:
         eval_example.lint_ruff(example)
-    if name not in CLIENTS:
+    if name not in ON_THE_PAGE:
         return
-    port = servers(CLIENTS[name]).port
+    port = servers(CATALOG[name].delay).port
     fds, threads = os.listdir("/proc/self/fd"), threading.enumerate()
     undo = redirect.install(port)
     try:
@@ -52,50 +103,31 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
     assert threading.enumerate() == threads, "threads left running"
 
 
-POST = {"blocking_client", "nonblocking_client"}  # the post's own two snippets
-REFUSED_HINT = (
-    "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
-    "Start the server first: python snippets/server.py\n"
-)
-NO_SERVER = {  # (exit code, stdout, stderr) when nothing listens; the default is REFUSED_HINT
-    "nonblocking_errors": (
-        0,
-        "connect: BlockingIOError EINPROGRESS\nrecv: ConnectionRefusedError ECONNREFUSED\n",
-        "",
-    ),
-    "nonblocking_connect": (
-        1,
-        "connect_ex: EINPROGRESS\nwritable: True\nSO_ERROR: ECONNREFUSED\n",
-        "ECONNREFUSED: could not connect to 127.0.0.1:8080. "
-        "Start the server first: python snippets/server.py\n",
-    ),
-    "timeout_modes": (0, printed_output("timeout_modes"), ""),  # needs no server at all
-}
-
-
-@pytest.mark.parametrize("name", sorted(set(CLIENTS) - POST | set(MEASURED)))
+@pytest.mark.parametrize("name", [n for n in CLIENTS if CATALOG[n].no_server != "traceback"])
 def test_our_client_with_no_server_explains(name, closed_port, output_file):
     started = time.monotonic()
     result = run_snippet(name, closed_port)
     assert time.monotonic() - started < 5
-    expected = NO_SERVER.get(name, (1, "", REFUSED_HINT))
+    expected = CATALOG[name].no_server
+    if expected == "hint":
+        expected = (1, "", REFUSED_HINT)
     assert (result.returncode, result.stdout, result.stderr) == expected
-    if name != "timeout_modes":
-        output_file(
-            f"{name}-no-server",
-            transcript(f"python snippets/{name}.py", result.stdout, result.stderr),
-        )
+    output_file(
+        f"{name}-no-server",
+        transcript(f"python snippets/{name}.py", result.stdout, result.stderr),
+    )
 
 
-@pytest.mark.parametrize(
-    ("name", "stdout", "failing_line"),
-    [
-        ("blocking_client", "", "sock.connect(('127.0.0.1', 8080))"),
-        ("nonblocking_client", "연결 시도 중...\n", "data = sock.recv(1024)"),
-    ],
-)
-def test_post_client_with_no_server(name, stdout, failing_line, closed_port, output_file):
+POST_FAILS_AT = {  # the post's snippets with no server: the line the traceback points at
+    "blocking_client": ("", "sock.connect(('127.0.0.1', 8080))"),
+    "nonblocking_client": ("연결 시도 중...\n", "data = sock.recv(1024)"),
+}
+
+
+@pytest.mark.parametrize("name", names(no_server="traceback"))
+def test_post_client_with_no_server(name, closed_port, output_file):
     """The post's snippets end in ConnectionRefusedError and leave their socket unclosed."""
+    stdout, failing_line = POST_FAILS_AT[name]
     started = time.monotonic()
     result = run_snippet(name, closed_port, strict=False)
     assert time.monotonic() - started < 5
@@ -119,24 +151,25 @@ class OtherGreetingServer(socketserver.ThreadingTCPServer):
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
+            self.server.connections += 1
             self.request.settimeout(5)
             self.request.sendall(self.server.greeting)
             while data := self.request.recv(4096):
                 self.request.sendall(data)
 
     def __init__(self):
+        self.connections = 0
         super().__init__(("127.0.0.1", 0), self.Handler)
 
 
-@pytest.mark.parametrize(
-    "name", ["blocking_client", "peer_closed", "selectors_client", "asyncio_client"]
-)
+@pytest.mark.parametrize("name", names(everywhere=True))
 def test_clients_work_with_another_greeting_server(name):
     with OtherGreetingServer() as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
             result = run_snippet(name, server.server_address[1])
+            assert server.connections == CATALOG[name].connections
         finally:
             server.shutdown()
             thread.join(timeout=5)
@@ -156,16 +189,10 @@ BUSY_WAIT = re.compile(
 )
 
 
-def test_busy_wait_burns_cpu_and_selectors_does_not(servers, output_file):
-    """Measured, so not byte-exact: the shape and the orders of magnitude are checked."""
-    result = run_snippet("busy_wait", servers(MEASURED["busy_wait"]).port)
-    assert (result.returncode, result.stderr) == (0, "")
-    m = BUSY_WAIT.fullmatch(result.stdout)
-    assert m, result.stdout
+def busy_wait_burns_cpu_and_selectors_does_not(m, delay):
     assert int(m["spins"].replace(",", "")) > 10_000
     assert float(m["busy_cpu"]) >= 0.5 * float(m["busy_wall"]) and float(m["busy_wall"]) >= 0.9
     assert int(m["calls"]) <= 3 and float(m["sel_cpu"]) <= 0.05 and float(m["sel_wall"]) >= 0.9
-    output_file("busy_wait", transcript("python snippets/busy_wait.py", result.stdout), BUSY_WAIT)
 
 
 MANY_CLIENTS = re.compile(
@@ -176,15 +203,34 @@ MANY_CLIENTS = re.compile(
 )
 
 
-def test_many_clients_one_after_another_or_all_at_once(servers, output_file):
-    delay = MEASURED["many_clients"]
-    result = run_snippet("many_clients", servers(delay).port)
-    assert (result.returncode, result.stderr) == (0, "")
-    m = MANY_CLIENTS.fullmatch(result.stdout)
-    assert m, result.stdout
+def many_clients_one_after_another_or_all_at_once(m, delay):
     assert 10 * delay <= float(m["sequential"]) < 10 * delay + 1
     for way in ("threads", "selectors", "asyncio"):
         assert delay <= float(m[way]) < 3 * delay
-    output_file(
-        "many_clients", transcript("python snippets/many_clients.py", result.stdout), MANY_CLIENTS
+
+
+MEASURED = {  # name: (the shape of its output, what its figures must show)
+    "busy_wait": (BUSY_WAIT, busy_wait_burns_cpu_and_selectors_does_not),
+    "many_clients": (MANY_CLIENTS, many_clients_one_after_another_or_all_at_once),
+}
+
+
+@pytest.mark.parametrize("name", names(output="measured"))
+def test_measured_output(name, servers, output_file):
+    """Measured, so not byte-exact: the shape and the relations between the figures are checked;
+    the page shows the run recorded in snippets/output/<name>.txt."""
+    assert name in MEASURED, (
+        f"snippets/{name}.py: tests/catalog.py says its output is measured, "
+        "but tests/test_snippets.py has no MEASURED check for it"
     )
+    shape, check = MEASURED[name]
+    row = CATALOG[name]
+    server = servers(row.delay)
+    before = server.connections()
+    result = run_snippet(name, server.port)
+    assert (result.returncode, result.stderr) == (0, "")
+    m = shape.fullmatch(result.stdout)
+    assert m, result.stdout
+    check(m, row.delay)
+    assert_connections_reached(server, before, row.connections, name)
+    output_file(name, transcript(f"python snippets/{name}.py", result.stdout), shape)

@@ -7,6 +7,7 @@ import re
 
 import matplotlib
 import pytest
+from catalog import names
 from conftest import DOCS, run_snippet
 
 matplotlib.use("Agg")
@@ -14,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 DELAY = 1.0
 SVG = DOCS / "assets" / "timeline.svg"
-CLIENTS = ("blocking_client", "nonblocking_client")
+CLIENTS = names(post=True)  # the post's two examples
 
 
 def draw(traces):
