@@ -8,6 +8,19 @@ nox.options.sessions = ["lint", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 ENV = {"NO_MKDOCS_2_WARNING": "1"}  # quiet Material 9.8's end-of-life notice
+# The tests that need no site build and no browser: snippets, clients, servers, claims.
+PORTABLE = [
+    "tests/test_snippets.py",
+    "tests/test_client_faults.py",
+    "tests/test_server.py",
+    "tests/test_echo_servers.py",
+    "tests/test_faults.py",
+    "tests/test_fuzz.py",
+    "tests/test_corrections.py",
+    "tests/test_claims.py",
+    "tests/test_modes.py",
+    "tests/test_platforms.py",
+]
 
 
 def install(session, group):
@@ -33,6 +46,13 @@ def tests(session):
     """The whole suite: snippets against a real server, the strict build, the browser test."""
     install(session, "test")
     session.run("pytest", *session.posargs, env=ENV)
+
+
+@nox.session
+def portable(session):
+    """The snippet and server tests only: the suite that runs on Linux, macOS and Windows."""
+    install(session, "portable")
+    session.run("pytest", "-p", "no:cacheprovider", *PORTABLE, *session.posargs, env=ENV)
 
 
 @nox.session

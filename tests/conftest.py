@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from platform_marks import LINUX, POSIX
 
 ROOT = Path(__file__).resolve().parents[1]
 SNIPPETS = ROOT / "snippets"
@@ -120,8 +121,9 @@ def servers(tmp_path_factory):
     yield get
     for server in running.values():
         _, code, out, err = server.stop()
-        assert (code, err) == (0, ""), out
-        assert out.endswith("server stopped\n")
+        if POSIX:  # on Windows SIGTERM is TerminateProcess(): no clean stop to check
+            assert (code, err) == (0, ""), out
+            assert out.endswith("server stopped\n")
 
 
 @pytest.fixture
@@ -292,3 +294,12 @@ def base_url(site):
         yield f"http://127.0.0.1:{server.server_address[1]}"
         server.shutdown()
         thread.join(timeout=5)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """On Linux (this project's CI) nothing may skip: a skip there is a failure."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if LINUX and skipped and exitstatus == 0:
+        reporter.write_line(f"{len(skipped)} tests skipped on Linux, where nothing may skip")
+        session.exitstatus = 1
