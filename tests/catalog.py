@@ -19,12 +19,17 @@ Fields of a row:
 - post: one of the post's own two snippets, shown as the post wrote it.
 - everywhere: its output differs between the servers of this guide only by the greeting line,
   so it also runs against the four echo servers and against another greeting server.
+- platforms: where its output (with a server and without) is exactly what the page shows
+  (`sys.platform` values); elsewhere the page says how it differs, and its output tests are left
+  out there (see .github/workflows/platforms.yml).
 """
 
+import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-SNIPPETS_DIR = Path(__file__).resolve().parents[1] / "snippets"
+import pytest
+
+ALL = ("linux", "darwin", "win32")
 
 REFUSED_HINT = (
     "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
@@ -41,6 +46,7 @@ class Snippet:
     no_server: object = "hint"
     post: bool = False
     everywhere: bool = False
+    platforms: tuple = ALL
 
 
 CLIENT = "client"
@@ -106,3 +112,17 @@ def names(kind=None, **fields):
 CLIENTS = names(CLIENT)
 SERVERS = names(SERVER)
 ECHO_SERVERS = [name for name in SERVERS if name.startswith("echo_")]
+
+
+def params(selected):
+    """Names as test parameters; each left out on a platform where its output differs."""
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                sys.platform not in CATALOG[name].platforms,
+                reason=f"{name}.py prints what {'/'.join(CATALOG[name].platforms)} reports",
+            ),
+        )
+        for name in selected
+    ]
