@@ -371,3 +371,28 @@ def test_sleep_polling_costs_latency_not_cpu():
     assert poll_delay > 4 * wait_delay, (poll_delay, wait_delay)
     cpu = sum(c for _, c, _ in polled) / sum(w for _, _, w in polled)
     assert cpu < 0.2, cpu  # and the polling thread mostly slept
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows' default loop is the proactor")
+def test_asyncio_default_loop_here_is_selector_based():
+    """more-corrections.md#non-blocking-is-not-asynchronous: on Linux asyncio's default event
+    loop is a SelectorEventLoop (readiness notification through selectors), and the sockets it
+    connects are non-blocking at the operating-system level. (Windows' default, the IOCP
+    ProactorEventLoop, is cited on the page.)
+    """
+    import asyncio
+
+    async def connect(address):
+        reader, writer = await asyncio.open_connection(*address)
+        try:
+            assert isinstance(asyncio.get_running_loop(), asyncio.SelectorEventLoop)
+            return os.get_blocking(writer.get_extra_info("socket").fileno())
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    with ExitStack() as stack:
+        server = listener(stack)
+        blocking = asyncio.run(connect(server.getsockname()))
+        stack.enter_context(server.accept()[0])
+    assert blocking is False
