@@ -3,7 +3,7 @@ import socket
 import sys
 import time
 
-LIMIT = 5.0  # seconds: neither loop waits longer than this
+LIMIT = 3.0  # seconds: neither loop waits longer than this
 
 
 def busy_loop(sock):
@@ -33,7 +33,7 @@ def with_selectors(sock):
 
 try:
     for name, wait in (("busy loop", busy_loop), ("selectors", with_selectors)):
-        with socket.create_connection(("127.0.0.1", 8080), timeout=5) as sock:
+        with socket.create_connection(("127.0.0.1", 8080), timeout=LIMIT) as sock:
             sock.setblocking(False)
             wall, cpu = time.perf_counter(), time.process_time()
             data, calls = wait(sock)
@@ -42,5 +42,7 @@ try:
 except ConnectionRefusedError:
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
              "Start the server first: python snippets/server.py")
+except ConnectionError as exc:
+    sys.exit(f"{type(exc).__name__}: 127.0.0.1:8080 dropped the connection")
 except TimeoutError:
-    sys.exit("TimeoutError: no greeting within 5 s")
+    sys.exit(f"TimeoutError: no answer from 127.0.0.1:8080 within {LIMIT:g} s")

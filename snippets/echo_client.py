@@ -1,18 +1,25 @@
 import socket
 import sys
 
+TIMEOUT = 3  # seconds any one call may wait
+
 try:
-    sock = socket.create_connection(("127.0.0.1", 8080), timeout=5)
-except ConnectionRefusedError:
+    with (
+        socket.create_connection(("127.0.0.1", 8080), timeout=TIMEOUT) as sock,
+        sock.makefile("rb") as lines,  # (1)
+    ):
+        print(lines.readline())
+        #> b'hello from server.py\n'
+        for word in (b"one", b"two", b"three"):
+            sock.sendall(word + b"\n")
+            print(lines.readline())  # (2)
+            #> b'one\n'
+            #> b'two\n'
+            #> b'three\n'
+except ConnectionRefusedError:  # (3)
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
              "Start the server first: python snippets/server.py")
-
-with sock, sock.makefile("rb") as lines:  # (1)
-    print(lines.readline())
-    #> b'hello from server.py\n'
-    for word in (b"one", b"two", b"three"):
-        sock.sendall(word + b"\n")
-        print(lines.readline())  # (2)
-        #> b'one\n'
-        #> b'two\n'
-        #> b'three\n'
+except ConnectionError as exc:
+    sys.exit(f"{type(exc).__name__}: 127.0.0.1:8080 dropped the connection")
+except TimeoutError:
+    sys.exit(f"TimeoutError: no answer from 127.0.0.1:8080 within {TIMEOUT} s")

@@ -15,7 +15,7 @@ try:
 except BlockingIOError as exc:  # (2)
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
     #> recv: BlockingIOError EAGAIN
-except ConnectionRefusedError as exc:  # (3)
+except ConnectionError as exc:  # (3)
     print("recv:", type(exc).__name__, errno.errorcode[exc.errno])
 else:  # (4)
     print("recv:", data)

@@ -1,0 +1,481 @@
+"""The site's clients against servers that misbehave: silent, resetting, trickling, unreachable.
+
+Every client snippet except the post's two originals must end a failed conversation with one
+line on stderr and exit status 1 within 5 s (the no-server case is in test_snippets.py, from the
+catalog's `no_server`). The peers here run in the test process, on port 0; `run_snippet` points
+the snippet's 127.0.0.1:8080 at them.
+"""
+
+import ast
+import asyncio
+import errno
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from catalog import CATALOG, CLIENTS, params
+from conftest import HARNESS, ROOT, SNIPPETS, printed_output, run_snippet
+
+GREETING = b"hello from server.py\n"
+WITHIN = 5.0  # seconds: the whole process, start to exit
+RESET_AFTER = 0.25  # seconds: the resetting peer's pause (timeout_client.py waits 0.5 s)
+
+# The messages the clients share (the refusal hint is the catalog's REFUSED_HINT).
+TIMEOUT = "TimeoutError: no answer from 127.0.0.1:8080 within 3 s\n"
+DROPPED = "ConnectionResetError: 127.0.0.1:8080 dropped the connection\n"
+
+OURS = [name for name in CLIENTS if not CATALOG[name].post]
+
+# What each client does, as (exit status, stdout, stderr), against:
+# - "silent": a peer that accepts and never sends anything;
+# - "reset": a peer that accepts, waits 0.25 s (a client that sends first has sent by then),
+#   then resets the connection (SO_LINGER 0);
+# - "backlog": a listener whose accept queue is full, so the SYN is dropped and connect() times
+#   out, as a refused connect does on Windows, which retries the SYN for about 2 s.
+# None means "its normal output": a client that never waits for the server's data cannot tell a
+# silent peer from a good one, and finishes before the reset.
+SUCCESS = None
+EXPECTED = {
+    "nonblocking_errors": {
+        # It shows what each call reports and exits 0, whatever happens (its page says so).
+        "silent": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
+        "reset": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
+        "backlog": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
+    },
+    "peer_closed": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    "selectors_client": {
+        "silent": (1, "", "TimeoutError: no greeting arrived within 3 s\n"),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", "TimeoutError: connect() did not finish within 3 s\n"),
+    },
+    "asyncio_client": {
+        "silent": (1, "blocking: False\n", TIMEOUT),
+        "reset": (1, "blocking: False\n", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    "timeout_client": {
+        # Its normal output is a TimeoutError on recv(); its "timeout" is the connect timeout.
+        "silent": SUCCESS,
+        "reset": (1, "timeout: 0.5\n", DROPPED),
+        "backlog": (1, "", "TimeoutError: no answer from 127.0.0.1:8080 within 0.5 s\n"),
+    },
+    "nonblocking_connect": {
+        "silent": SUCCESS,
+        "reset": SUCCESS,
+        "backlog": (1, "connect_ex: EINPROGRESS\nwritable: False\n", TIMEOUT),
+    },
+    "nonblocking_recv_loop": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    "partial_send": {
+        "silent": SUCCESS,
+        "reset": SUCCESS,
+        "backlog": (1, "", TIMEOUT),
+    },
+    "nonblocking_send": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    "echo_client": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    # The two measured clients exit with the same messages.
+    "busy_wait": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+    "many_clients": {
+        "silent": (1, "", TIMEOUT),
+        "reset": (1, "", DROPPED),
+        "backlog": (1, "", TIMEOUT),
+    },
+}
+
+
+def test_every_client_of_the_catalog_has_its_expectations():
+    assert sorted(EXPECTED) == sorted(OURS), "tests/catalog.py and EXPECTED list other clients"
+
+
+class Peer:
+    """A TCP peer on a free loopback port: each accepted connection goes to `handle(conn)`, in a
+    thread of its own. The connections stay open until the peer is closed."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.conns, self.errors, self.accepted = [], [], 0
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            self.conns.append(conn)
+            thread = threading.Thread(target=self._run, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _run(self, conn):
+        try:
+            self.handle(conn)
+        except OSError as exc:
+            self.errors.append(exc)
+
+    def close(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in self.threads)
+        for conn in self.conns:
+            conn.close()
+        self.listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def silent(conn):
+    """Accept, then never send (and never read)."""
+
+
+def reset(conn):
+    """Wait a moment (clients that send first have sent by then), then reset (SO_LINGER 0)."""
+    time.sleep(RESET_AFTER)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def trickle(conn, pause=0.02):
+    """Greet one byte at a time, echo one byte at a time; at the client's FIN, send FIN."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn.settimeout(5)
+
+    def send_slowly(data):
+        for i in range(len(data)):
+            conn.sendall(data[i : i + 1])
+            time.sleep(pause)
+
+    send_slowly(GREETING)
+    while data := conn.recv(4096):
+        send_slowly(data)
+    conn.shutdown(socket.SHUT_WR)
+
+
+class FullBacklog:
+    """A listener (backlog 0) whose accept queue is already full: new SYNs are dropped."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+        self.port = self.listener.getsockname()[1]
+        self.queued = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        with socket.socket() as probe, pytest.raises(TimeoutError):
+            probe.settimeout(0.2)
+            probe.connect(("127.0.0.1", self.port))  # the proof that the SYN is dropped
+
+    def close(self):
+        self.queued.close()
+        self.listener.close()
+
+
+def timed_run(name, port, **kwargs):
+    started = time.monotonic()
+    result = run_snippet(name, port, **kwargs)
+    return time.monotonic() - started, result
+
+
+def outcome(name, case):
+    expected = EXPECTED[name][case]
+    return (0, printed_output(name), "") if expected is SUCCESS else expected
+
+
+@pytest.mark.parametrize("name", params(OURS))
+def test_silent_peer(name):
+    with Peer(silent) as peer:
+        took, result = timed_run(name, peer.port)
+        assert peer.accepted >= 1  # the redirect reached this peer
+    assert (result.returncode, result.stdout, result.stderr) == outcome(name, "silent")
+    assert took < WITHIN
+
+
+@pytest.mark.parametrize("name", params(OURS))
+def test_reset_peer(name):
+    with Peer(reset) as peer:
+        took, result = timed_run(name, peer.port)
+        assert peer.accepted >= 1
+    assert (result.returncode, result.stdout, result.stderr) == outcome(name, "reset")
+    assert took < WITHIN
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="Windows refuses a connection when the backlog is full"
+)
+@pytest.mark.parametrize("name", params(OURS))
+def test_connect_times_out(name):
+    backlog = FullBacklog()
+    try:
+        took, result = timed_run(name, backlog.port)
+    finally:
+        backlog.close()
+    assert (result.returncode, result.stdout, result.stderr) == outcome(name, "backlog")
+    assert took < WITHIN
+
+
+# Reading until a full line: a peer that sends its greeting (and echo) one byte at a time.
+LINE_READERS = [
+    name for name in OURS if CATALOG[name].everywhere and "hello from" in printed_output(name)
+]
+
+
+@pytest.mark.parametrize("name", params(LINE_READERS))
+def test_client_reads_the_whole_line_from_a_trickling_peer(name, tmp_path):
+    trace = tmp_path / "trace.json"
+    with Peer(trickle) as peer:
+        result = run_snippet(name, peer.port, trace=trace)
+    assert peer.errors == []
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == printed_output(name)
+    if name in ("peer_closed", "selectors_client"):  # they call recv() themselves
+        pieces = [r for r in json.loads(trace.read_text()) if r[0] == "recv" and r[3] != "b''"]
+        assert len(pieces) > 2, pieces  # the line really came in pieces
+
+
+@pytest.mark.parametrize("name", [n for n in CLIENTS if CATALOG[n].post and CATALOG[n].everywhere])
+def test_one_recv_gets_part_of_the_line(name):
+    """The proof that the trickling peer can fail the test above: the post's one recv()."""
+    with Peer(trickle) as peer:
+        result = run_snippet(name, peer.port, strict=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    data = ast.literal_eval(result.stdout)
+    assert GREETING.startswith(data) and len(data) < len(GREETING), data
+
+
+@pytest.fixture
+def many_clients(monkeypatch):
+    monkeypatch.syspath_prepend(str(SNIPPETS))
+    import many_clients
+
+    return many_clients
+
+
+STRATEGIES = ["sequential", "threads", "selectors", "asyncio"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_read_whole_lines(many_clients, strategy):
+    with Peer(trickle) as peer:
+        greetings = many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
+    assert greetings == [GREETING] * 3
+    assert peer.errors == [] and peer.accepted == 3
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_reset(many_clients, strategy):
+    with Peer(reset) as peer, pytest.raises(ConnectionResetError):
+        many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_silent(many_clients, strategy, monkeypatch):
+    monkeypatch.setattr(many_clients, "TIMEOUT", 0.3)
+    started = time.monotonic()
+    with Peer(silent) as peer, pytest.raises(TimeoutError):
+        many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
+    assert time.monotonic() - started < 2
+
+
+def run_patched(name, port, patch, trace=None):
+    """Run snippets/<name>.py as run_snippet does, after `patch` (Python code) has run."""
+    env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
+    env.pop("PYTHONWARNINGS", None)
+    if trace:
+        env["SNIPPET_TRACE"] = str(trace)
+    code = f"{patch}\nimport runpy\nrunpy.run_path('snippets/{name}.py', run_name='__main__')\n"
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+
+UNREACHABLE = ("255.255.255.255", 80)  # Linux's tcp_v4_connect(): ENETUNREACH for broadcast
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's answer to a broadcast address")
+def test_connect_ex_can_fail_at_once_and_leave_so_error_at_0():
+    """Why selectors_client.py checks connect_ex()'s own return value."""
+    with socket.socket() as sock:
+        sock.setblocking(False)
+        assert errno.errorcode[sock.connect_ex(UNREACHABLE)] == "ENETUNREACH"
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's answer to a broadcast address")
+def test_selectors_client_reports_an_immediate_connect_error(closed_port):
+    patch = (
+        "import socket\n"
+        "connect_ex = socket.socket.connect_ex\n"
+        "socket.socket.connect_ex = lambda self, address: connect_ex(\n"
+        f"    self, {UNREACHABLE!r} if address == ('127.0.0.1', 8080) else address)\n"
+    )
+    started = time.monotonic()
+    result = run_patched("selectors_client", closed_port, patch)
+    assert time.monotonic() - started < WITHIN
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        "OSError: ENETUNREACH, could not reach 127.0.0.1:8080\n",
+    )
+
+
+def test_selectors_client_survives_a_spurious_wakeup(tmp_path):
+    """A readiness report with nothing to read: recv() raises BlockingIOError, it waits again."""
+    patch = (
+        "import selectors\n"
+        "select = selectors.DefaultSelector.select\n"
+        "fired = []\n"
+        "def spurious(self, timeout=None):\n"
+        "    keys = list(self.get_map().values())\n"
+        "    if not fired and keys[0].events == selectors.EVENT_READ:\n"
+        "        fired.append(1)\n"
+        "        return [(keys[0], selectors.EVENT_READ)]\n"
+        "    return select(self, timeout)\n"
+        "selectors.DefaultSelector.select = spurious\n"
+    )
+
+    def late_greeting(conn):
+        time.sleep(0.3)
+        conn.sendall(GREETING)
+
+    trace = tmp_path / "trace.json"
+    with Peer(late_greeting) as peer:
+        result = run_patched("selectors_client", peer.port, patch, trace=trace)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        printed_output("selectors_client"),
+        "",
+    )
+    recvs = [r[3] for r in json.loads(trace.read_text()) if r[0] == "recv"]
+    assert recvs == ["BlockingIOError EAGAIN", repr(GREETING)]
+
+
+def test_nonblocking_connect_when_connect_ex_returns_0():
+    """Some systems finish a loopback connect at once: connect_ex() returns 0, which has no
+    name in errno.errorcode (it raised KeyError). Here a blocking connect_ex() really returns 0."""
+    patch = (
+        "import socket\n"
+        "connect_ex = socket.socket.connect_ex\n"
+        "first = []\n"
+        "def at_once(self, address):\n"
+        "    if first:\n"
+        "        return connect_ex(self, address)\n"
+        "    first.append(1)\n"
+        "    self.setblocking(True)  # connect(2) itself waits, and returns 0\n"
+        "    try:\n"
+        "        return connect_ex(self, address)\n"
+        "    finally:\n"
+        "        self.setblocking(False)\n"
+        "socket.socket.connect_ex = at_once\n"
+    )
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        result = run_patched("nonblocking_connect", listener.getsockname()[1], patch)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "connect_ex: 0\nconnect_ex again: EISCONN\nand again: EISCONN\n",
+        "",
+    )
+
+
+def test_asyncio_transport_socket_is_non_blocking_and_its_gettimeout_says_nothing():
+    """The page's claim: os.get_blocking() shows the mode; TransportSocket.gettimeout() is 0
+    whatever the mode, because Lib/asyncio/trsock.py returns 0 without asking the socket."""
+
+    async def main(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            sock = writer.get_extra_info("socket")
+            assert type(sock).__name__ == "TransportSocket"
+            fd = sock.fileno()
+            seen = [(os.get_blocking(fd), sock.gettimeout())]
+            os.set_blocking(fd, True)  # make it blocking behind asyncio's back...
+            seen.append((os.get_blocking(fd), sock.gettimeout()))  # ...gettimeout() still 0
+            os.set_blocking(fd, False)
+            return seen
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        seen = asyncio.run(main(listener.getsockname()[1]))
+    assert seen == [(False, 0), (True, 0)]
+
+
+def test_closing_with_unread_data_resets_the_connection():
+    """RFC 2525 (2.17) / Linux: close() with unread received data sends RST, not FIN."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=5)
+        server, _ = listener.accept()
+        with server:
+            server.settimeout(5)
+            server.sendall(GREETING)  # the client never reads it
+            time.sleep(0.05)
+            client.close()
+            with pytest.raises(ConnectionResetError) as info:
+                while server.recv(4096):
+                    pass
+    assert info.value.errno == errno.ECONNRESET
+
+
+def test_partial_send_leaves_the_server_a_reset():
+    """What the companion server sees from partial_send.py: ConnectionResetError, not b''."""
+    seen = []
+
+    def greet_then_read(conn):
+        conn.settimeout(5)
+        conn.sendall(GREETING)  # partial_send.py never reads it
+        try:
+            while conn.recv(65536):
+                pass
+            seen.append("b''")
+        except ConnectionResetError as exc:
+            seen.append(errno.errorcode[exc.errno])
+
+    with Peer(greet_then_read) as peer:
+        result = run_snippet("partial_send", peer.port)
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        printed_output("partial_send"),
+        "",
+    )
+    assert seen == ["ECONNRESET"]
