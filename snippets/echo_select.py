@@ -1,9 +1,11 @@
 """Echo server, step 2: non-blocking sockets and select.select()."""
 
+import functools
 import select
 import signal
 import socket
 import sys
+import time
 
 GREETING = b"hello from echo_select.py\n"
 LIMIT = 65536  # (1)
@@ -16,18 +18,28 @@ def main(port):
     print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
     outgoing = {}  # (3)
     finishing = set()  # clients that closed their side: send what is left, then close
+    resume = 0.0  # when to call accept() again after it failed
     try:
         while True:
-            readers = [server, wake_r] + [
-                c for c, buf in outgoing.items() if len(buf) < LIMIT and c not in finishing
-            ]
+            accepting = time.monotonic() >= resume
+            readers = [wake_r, server] if accepting else [wake_r]
+            readers += [c for c, buf in outgoing.items() if len(buf) < LIMIT and c not in finishing]
             writers = [c for c, buf in outgoing.items() if buf]
-            readable, writable, _ = select.select(readers, writers, [])  # (4)
+            timeout = None if accepting else 0.1
+            readable, writable, _ = select.select(readers, writers, [], timeout)  # (4)
             if wake_r in readable:
                 return
             for sock in readable:
                 if sock is server:
-                    conn, _ = server.accept()
+                    try:
+                        conn, _ = server.accept()
+                    except OSError as exc:  # (5)
+                        log_once(f"accept() failed: {exc}")
+                        resume = time.monotonic() + 0.1
+                        continue
+                    if not selectable(conn, len(outgoing) + 3):  # (6)
+                        conn.close()
+                        continue
                     conn.setblocking(False)
                     outgoing[conn] = bytearray(GREETING)
                     continue
@@ -35,20 +47,20 @@ def main(port):
                     data = sock.recv(4096)
                 except BlockingIOError:
                     continue
-                except ConnectionError:
+                except OSError:  # (7)
                     data = b""
                     outgoing[sock].clear()  # nothing more can reach this client
                 outgoing[sock] += data
-                if not data:  # (5)
+                if not data:  # (8)
                     finishing.add(sock)
             for sock in writable:
                 if not outgoing[sock]:
-                    continue  # the client reset the connection just now
+                    continue  # the connection failed just now
                 try:
-                    sent = sock.send(outgoing[sock])  # (6)
+                    sent = sock.send(outgoing[sock])  # (9)
                 except BlockingIOError:
                     continue
-                except ConnectionError:
+                except OSError:
                     outgoing[sock].clear()  # nothing more can reach this client
                     finishing.add(sock)
                     continue
@@ -60,6 +72,18 @@ def main(port):
     finally:
         for sock in [server, wake_r, wake_w, *outgoing]:
             sock.close()
+
+
+def selectable(conn, watched):
+    """Can select() take this connection, in a list of `watched` sockets? (see note 6)"""
+    if sys.platform == "win32":
+        return watched <= 512  # Windows: at most FD_SETSIZE = 512 sockets per list
+    return conn.fileno() < 1024  # elsewhere: descriptor numbers below FD_SETSIZE = 1024
+
+
+@functools.cache  # the same line is printed only once
+def log_once(line):
+    print(line, file=sys.stderr, flush=True)
 
 
 def stop_signals():

@@ -1,9 +1,11 @@
 """Echo server, step 3: non-blocking sockets and the selectors module."""
 
+import functools
 import selectors
 import signal
 import socket
 import sys
+import time
 
 GREETING = b"hello from echo_selectors.py\n"
 LIMIT = 65536  # (1)
@@ -32,13 +34,26 @@ def main(port):
         sel.unregister(conn)
         conn.close()
 
+    resume = None  # when to watch the server again after accept() failed
     try:
         while True:
-            for key, events in sel.select():
+            if resume and time.monotonic() >= resume:
+                sel.register(server, selectors.EVENT_READ)
+                resume = None
+            for key, events in sel.select(0.1 if resume else None):
                 if key.fileobj is wake_r:
                     return
                 if key.fileobj is server:
-                    conn, _ = server.accept()
+                    try:
+                        conn, _ = server.accept()
+                    except OSError as exc:  # (5)
+                        log_once(f"accept() failed: {exc}")
+                        sel.unregister(server)
+                        resume = time.monotonic() + 0.1
+                        continue
+                    if isinstance(sel, selectors.SelectSelector) and len(sel.get_map()) >= 512:
+                        conn.close()  # (6)
+                        continue
                     conn.setblocking(False)
                     sel.register(conn, selectors.EVENT_WRITE, bytearray(GREETING))
                     continue
@@ -46,22 +61,28 @@ def main(port):
                 try:
                     if events & selectors.EVENT_READ:
                         data = conn.recv(4096)
-                        if not data:  # (5)
+                        if not data:  # (7)
                             finishing.add(conn)
                         buf += data
                     if events & selectors.EVENT_WRITE:
                         del buf[: conn.send(buf)]
                 except BlockingIOError:
                     pass
-                except ConnectionError:
+                except OSError:  # (8)
                     close(conn)
                     continue
                 watch(conn, buf)
     finally:
         for key in list(sel.get_map().values()):
-            key.fileobj.close()  # the server, every client, and wake_r
+            key.fileobj.close()  # every client, wake_r, and the server if it is watched
         sel.close()
+        server.close()
         wake_w.close()
+
+
+@functools.cache  # the same line is printed only once
+def log_once(line):
+    print(line, file=sys.stderr, flush=True)
 
 
 def stop_signals():

@@ -1,9 +1,12 @@
 """Echo server, step 1: blocking sockets and one thread per client."""
 
+import contextlib
+import functools
 import signal
 import socket
 import sys
 import threading
+import time
 
 GREETING = b"hello from echo_threads.py\n"
 
@@ -15,20 +18,12 @@ def serve(conn):
             while data := conn.recv(4096):  # (1)
                 conn.sendall(data)  # (2)
         except OSError:
-            pass  # the client reset the connection, or the server is stopping
+            pass  # (3)
 
 
-def accept_forever(server, clients):
-    while True:
-        try:
-            conn, _ = server.accept()  # (3)
-        except OSError:
-            return  # the listening socket was shut down: stop accepting
-        thread = threading.Thread(target=serve, args=(conn,))
-        clients[conn] = thread
-        thread.start()
-        for done in [c for c, t in list(clients.items()) if not t.is_alive()]:
-            del clients[done]
+@functools.cache  # the same line is printed only once
+def log_once(line):
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(port):
@@ -37,19 +32,28 @@ def main(port):
         signal.signal(signum, lambda *args: stop.set())  # (4)
     clients = {}  # connection -> its thread
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
+        server.settimeout(0.2)  # (5)
         print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
-        acceptor = threading.Thread(target=accept_forever, args=(server, clients))
-        acceptor.start()
-        stop.wait()
-        server.shutdown(socket.SHUT_RDWR)  # (5)
-        acceptor.join()
-        for conn in list(clients):
+        while not stop.is_set():
             try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
-        for thread in list(clients.values()):
-            thread.join(timeout=1)
+                conn, _ = server.accept()  # (6)
+            except TimeoutError:
+                continue  # nobody came: look at the stop flag again
+            except OSError as exc:  # (7)
+                log_once(f"accept() failed: {exc}")
+                time.sleep(0.1)
+                continue
+            thread = threading.Thread(target=serve, args=(conn,), daemon=True)
+            clients[conn] = thread
+            thread.start()
+            for done in [c for c, t in clients.items() if not t.is_alive()]:
+                del clients[done]
+    for conn in clients:
+        with contextlib.suppress(OSError):  # already closed
+            conn.shutdown(socket.SHUT_RDWR)  # (8)
+    deadline = time.monotonic() + 0.5
+    for thread in clients.values():
+        thread.join(max(0, deadline - time.monotonic()))
 
 
 if __name__ == "__main__":

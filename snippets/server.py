@@ -14,9 +14,11 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import functools
 import itertools
 import os
 import signal
+import sys
 
 GREETING = b"hello from server.py\n"
 CHUNK = 4096  # (1)
@@ -31,40 +33,51 @@ async def serve_client(reader, writer, number, delay):
         while data := await reader.read(CHUNK):  # (2)
             writer.write(data)
             await writer.drain()  # (3)
-    except ConnectionError:
-        pass  # the client reset the connection: nothing left to answer
+    except OSError:
+        pass  # (4)
     finally:
         writer.close()
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(OSError):
             await writer.wait_closed()  # also collects a reset, which asyncio would log
         print(f"client {number} closed", flush=True)
 
 
+@functools.cache  # the same line is printed only once
+def log_once(line):
+    print(line, file=sys.stderr, flush=True)
+
+
+def report(loop, context):
+    """Errors asyncio has no one to raise to, e.g. accept() failing for lack of descriptors."""
+    log_once(f"{context['message']}: {context.get('exception')}")
+
+
 async def main(host, port, delay):
-    clients = set()
+    clients = {}  # writer -> the task serving it
     count = itertools.count(1)
 
     def on_connect(reader, writer):
         task = asyncio.create_task(serve_client(reader, writer, next(count), delay))
-        clients.add(task)
-        task.add_done_callback(clients.discard)
+        clients[writer] = task
+        task.add_done_callback(lambda _: clients.pop(writer))
 
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(report)  # (5)
     server = await asyncio.start_server(on_connect, host, port)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # (4)
+        with contextlib.suppress(NotImplementedError):  # (6)
             loop.add_signal_handler(signum, stop.set)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on {host}:{port} (delay {delay:g} s), Ctrl-C stops", flush=True)
     try:
         await stop.wait()
-    finally:
+    finally:  # (7)
         server.close()
-        for task in list(clients):
+        for writer, task in clients.items():
+            writer.transport.abort()  # (8)
             task.cancel()
-        await asyncio.gather(*clients, return_exceptions=True)
-        await server.wait_closed()
+        await asyncio.gather(*clients.values(), return_exceptions=True)
     print("server stopped", flush=True)
 
 
@@ -83,7 +96,7 @@ if __name__ == "__main__":
     args = parse_args()
     try:
         asyncio.run(main(args.host, args.port, args.delay))
-    except KeyboardInterrupt:  # Ctrl-C on a platform without signal handlers
+    except KeyboardInterrupt:  # Ctrl-C where the loop has no signal handlers: see (6)
         print("server stopped", flush=True)
     except OSError as exc:  # the port is taken, or --host is not an address of this machine
         reason = os.strerror(exc.errno) if exc.errno in errno.errorcode else exc

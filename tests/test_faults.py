@@ -47,8 +47,26 @@ def assert_healthy(server):
     assert server.process.poll() is None
 
 
-def test_thousand_connections_at_once(server, record_property):
-    """1,000 clients open together: each is greeted, idle memory stays small, each gets its echo."""
+def flood(sock, total=10_000_000, stall=0.5, limit=5.0):
+    """Send up to `total` bytes without reading, until the peer takes nothing for `stall` s."""
+    sock.setblocking(False)
+    data, sent = memoryview(b"z" * 65536), 0
+    last = started = time.monotonic()
+    while sent < total and time.monotonic() - last < stall and time.monotonic() - started < limit:
+        try:
+            sent += sock.send(data)
+            last = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.01)  # the server stopped reading: backpressure
+    return sent
+
+
+def test_thousand_connections_then_ctrl_c_with_a_flooder(server, record_property):
+    """1,000 clients open together: each is greeted, idle memory stays small, each gets its echo.
+
+    Then, with all of them still connected and one more client pushing up to 10 MB without
+    reading its echo, Ctrl-C (SIGINT) stops the server within a second, cleanly.
+    """
     before = rss_kib(server)
     clients = []
     try:
@@ -65,10 +83,19 @@ def test_thousand_connections_at_once(server, record_property):
             sock.sendall(b"%d\n" % number)
         for number, sock in enumerate(clients):
             assert read_line(sock) == b"%d\n" % number
+        clients.append(connect(server))
+        assert read_line(clients[-1]) == server.greeting
+        sent = flood(clients[-1])
+        assert sent > 1_000_000  # the flooder's echo is stuck in the server's buffers
+        seconds, code, out, err = server.stop(signal.SIGINT)
     finally:
         for sock in clients:
             sock.close()
-    assert_healthy(server)
+    record_property("seconds_to_stop", round(seconds, 3))
+    print(f"{server.script}: stopped {seconds:.3f} s after SIGINT, flooder had sent {sent:,} bytes")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "server stopped"
+    assert seconds < 1
 
 
 def test_random_bytes_come_back_intact(server):
@@ -123,13 +150,7 @@ def test_a_client_that_sends_10_mb_and_never_reads(server, record_property):
     before = rss_kib(server)
     with connect(server) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # the echo has little room
-        sock.setblocking(False)
-        data, sent, deadline = memoryview(b"z" * 10_000_000), 0, time.monotonic() + 5
-        while sent < len(data) and time.monotonic() < deadline:
-            try:
-                sent += sock.send(data[sent:])
-            except BlockingIOError:
-                time.sleep(0.01)  # the server stopped reading: backpressure
+        sent = flood(sock)
         growth = rss_kib(server) - before
         record_property("rss_growth_kib_for_non_reader", growth)
         print(f"\n{server.script}: took {sent:,} bytes, RSS grew {growth} KiB")
