@@ -19,13 +19,15 @@ Fields of a row:
 - post: one of the post's own two snippets, shown as the post wrote it.
 - everywhere: its output differs between the servers of this guide only by the greeting line,
   so it also runs against the four echo servers and against another greeting server.
+- faults: what a client does when the server is silent, resets, or cannot be reached (see
+  FAILS below); None where it does not apply.
 - platforms: where its output (with a server and without) is exactly what the page shows
   (`sys.platform` values); elsewhere the page says how it differs, and its output tests are left
   out there (see .github/workflows/platforms.yml).
 """
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -35,6 +37,24 @@ REFUSED_HINT = (
     "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
     "Start the server first: python snippets/server.py\n"
 )
+
+
+# What a client prints when the server misbehaves (tests/test_client_faults.py), as
+# (exit status, stdout, stderr), against:
+# - "silent": a peer that accepts and never sends anything;
+# - "reset": a peer that accepts, waits 0.25 s, then resets the connection (SO_LINGER 0);
+# - "backlog": a listener whose accept queue is full, so the SYN is dropped and connect() times
+#   out, as a refused connect does on Windows, which retries the SYN for about 2 s.
+# SUCCEEDS means "its normal output": a client that never waits for the server's data cannot
+# tell a silent peer from a good one, and finishes before the reset.
+TIMEOUT_LINE = "TimeoutError: no answer from 127.0.0.1:8080 within 3 s\n"
+DROPPED_LINE = "ConnectionResetError: 127.0.0.1:8080 dropped the connection\n"
+SUCCEEDS = None
+FAILS = {
+    "silent": (1, "", TIMEOUT_LINE),
+    "reset": (1, "", DROPPED_LINE),
+    "backlog": (1, "", TIMEOUT_LINE),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,7 @@ class Snippet:
     post: bool = False
     everywhere: bool = False
     platforms: tuple = ALL
+    faults: dict = field(default_factory=lambda: FAILS)
 
 
 CLIENT = "client"
@@ -56,12 +77,19 @@ DEMO = "demo"
 CATALOG = {
     # The post's two snippets. Its non-blocking client must see "no data yet"; a greeting delayed
     # by a second makes that deterministic instead of a race with the server (the page says so).
-    "blocking_client": Snippet(CLIENT, post=True, no_server="traceback", everywhere=True),
-    "nonblocking_client": Snippet(CLIENT, delay=1.0, post=True, no_server="traceback"),
+    "blocking_client": Snippet(
+        CLIENT, post=True, no_server="traceback", everywhere=True, faults=None
+    ),
+    "nonblocking_client": Snippet(CLIENT, delay=1.0, post=True, no_server="traceback", faults=None),
     # The site's clients.
     "nonblocking_errors": Snippet(
         CLIENT,
         delay=1.0,
+        # It shows what each call reports and exits 0, whatever happens (its page says so).
+        faults=dict.fromkeys(
+            ("silent", "reset", "backlog"),
+            (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
+        ),
         no_server=(
             0,
             "connect: BlockingIOError EINPROGRESS\nrecv: ConnectionRefusedError ECONNREFUSED\n",
@@ -69,12 +97,42 @@ CATALOG = {
         ),
     ),
     "peer_closed": Snippet(CLIENT, everywhere=True),
-    "selectors_client": Snippet(CLIENT, everywhere=True),
-    "asyncio_client": Snippet(CLIENT, everywhere=True),
-    "timeout_client": Snippet(CLIENT, delay=2.0),
+    "selectors_client": Snippet(
+        CLIENT,
+        everywhere=True,
+        faults={
+            "silent": (1, "", "TimeoutError: no greeting arrived within 3 s\n"),
+            "reset": (1, "", DROPPED_LINE),
+            "backlog": (1, "", "TimeoutError: connect() did not finish within 3 s\n"),
+        },
+    ),
+    "asyncio_client": Snippet(
+        CLIENT,
+        everywhere=True,
+        faults={
+            "silent": (1, "blocking: False\n", TIMEOUT_LINE),
+            "reset": (1, "blocking: False\n", DROPPED_LINE),
+            "backlog": (1, "", TIMEOUT_LINE),
+        },
+    ),
+    "timeout_client": Snippet(
+        CLIENT,
+        delay=2.0,
+        # Its normal output is a TimeoutError on recv(); its "timeout" is the connect timeout.
+        faults={
+            "silent": SUCCEEDS,
+            "reset": (1, "timeout: 0.5\n", DROPPED_LINE),
+            "backlog": (1, "", "TimeoutError: no answer from 127.0.0.1:8080 within 0.5 s\n"),
+        },
+    ),
     "nonblocking_connect": Snippet(
         CLIENT,
         everywhere=True,
+        faults={
+            "silent": SUCCEEDS,
+            "reset": SUCCEEDS,
+            "backlog": (1, "connect_ex: EINPROGRESS\nwritable: False\n", TIMEOUT_LINE),
+        },
         no_server=(
             1,
             "connect_ex: EINPROGRESS\nwritable: True\nSO_ERROR: ECONNREFUSED\n",
@@ -83,19 +141,21 @@ CATALOG = {
         ),
     ),
     "nonblocking_recv_loop": Snippet(CLIENT, everywhere=True),
-    "partial_send": Snippet(CLIENT),
+    "partial_send": Snippet(
+        CLIENT, faults={"silent": SUCCEEDS, "reset": SUCCEEDS, "backlog": (1, "", TIMEOUT_LINE)}
+    ),
     "nonblocking_send": Snippet(CLIENT),
     "echo_client": Snippet(CLIENT, everywhere=True),
     "busy_wait": Snippet(CLIENT, delay=1.0, output="measured", connections=2),
     "many_clients": Snippet(CLIENT, delay=0.2, output="measured", connections=40),
     # Needs no server.
-    "timeout_modes": Snippet(DEMO, connections=0, no_server=None),
+    "timeout_modes": Snippet(DEMO, connections=0, no_server=None, faults=None),
     # The servers: the companion server, then the four echo servers in the order of their pages.
-    "server": Snippet(SERVER, output="log", connections=0, no_server=None),
-    "echo_threads": Snippet(SERVER, output="log", connections=0, no_server=None),
-    "echo_select": Snippet(SERVER, output="log", connections=0, no_server=None),
-    "echo_selectors": Snippet(SERVER, output="log", connections=0, no_server=None),
-    "echo_asyncio": Snippet(SERVER, output="log", connections=0, no_server=None),
+    "server": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "echo_threads": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "echo_select": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "echo_selectors": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "echo_asyncio": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
 }
 
 

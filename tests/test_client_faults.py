@@ -19,97 +19,15 @@ import threading
 import time
 
 import pytest
-from catalog import CATALOG, CLIENTS, params
+from catalog import CATALOG, CLIENTS, SUCCEEDS, params
 from conftest import HARNESS, ROOT, SNIPPETS, printed_output, run_snippet
 
 GREETING = b"hello from server.py\n"
 WITHIN = 5.0  # seconds: the whole process, start to exit
 RESET_AFTER = 0.25  # seconds: the resetting peer's pause (timeout_client.py waits 0.5 s)
 
-# The messages the clients share (the refusal hint is the catalog's REFUSED_HINT).
-TIMEOUT = "TimeoutError: no answer from 127.0.0.1:8080 within 3 s\n"
-DROPPED = "ConnectionResetError: 127.0.0.1:8080 dropped the connection\n"
-
+# Each client's expected outcome against each misbehaving peer is its catalog row's `faults`.
 OURS = [name for name in CLIENTS if not CATALOG[name].post]
-
-# What each client does, as (exit status, stdout, stderr), against:
-# - "silent": a peer that accepts and never sends anything;
-# - "reset": a peer that accepts, waits 0.25 s (a client that sends first has sent by then),
-#   then resets the connection (SO_LINGER 0);
-# - "backlog": a listener whose accept queue is full, so the SYN is dropped and connect() times
-#   out, as a refused connect does on Windows, which retries the SYN for about 2 s.
-# None means "its normal output": a client that never waits for the server's data cannot tell a
-# silent peer from a good one, and finishes before the reset.
-SUCCESS = None
-EXPECTED = {
-    "nonblocking_errors": {
-        # It shows what each call reports and exits 0, whatever happens (its page says so).
-        "silent": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
-        "reset": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
-        "backlog": (0, "connect: BlockingIOError EINPROGRESS\nrecv: BlockingIOError EAGAIN\n", ""),
-    },
-    "peer_closed": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    "selectors_client": {
-        "silent": (1, "", "TimeoutError: no greeting arrived within 3 s\n"),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", "TimeoutError: connect() did not finish within 3 s\n"),
-    },
-    "asyncio_client": {
-        "silent": (1, "blocking: False\n", TIMEOUT),
-        "reset": (1, "blocking: False\n", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    "timeout_client": {
-        # Its normal output is a TimeoutError on recv(); its "timeout" is the connect timeout.
-        "silent": SUCCESS,
-        "reset": (1, "timeout: 0.5\n", DROPPED),
-        "backlog": (1, "", "TimeoutError: no answer from 127.0.0.1:8080 within 0.5 s\n"),
-    },
-    "nonblocking_connect": {
-        "silent": SUCCESS,
-        "reset": SUCCESS,
-        "backlog": (1, "connect_ex: EINPROGRESS\nwritable: False\n", TIMEOUT),
-    },
-    "nonblocking_recv_loop": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    "partial_send": {
-        "silent": SUCCESS,
-        "reset": SUCCESS,
-        "backlog": (1, "", TIMEOUT),
-    },
-    "nonblocking_send": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    "echo_client": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    # The two measured clients exit with the same messages.
-    "busy_wait": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-    "many_clients": {
-        "silent": (1, "", TIMEOUT),
-        "reset": (1, "", DROPPED),
-        "backlog": (1, "", TIMEOUT),
-    },
-}
-
-
-def test_every_client_of_the_catalog_has_its_expectations():
-    assert sorted(EXPECTED) == sorted(OURS), "tests/catalog.py and EXPECTED list other clients"
 
 
 class Peer:
@@ -210,8 +128,8 @@ def timed_run(name, port, **kwargs):
 
 
 def outcome(name, case):
-    expected = EXPECTED[name][case]
-    return (0, printed_output(name), "") if expected is SUCCESS else expected
+    expected = CATALOG[name].faults[case]
+    return (0, printed_output(name), "") if expected is SUCCEEDS else expected
 
 
 @pytest.mark.parametrize("name", params(OURS))
