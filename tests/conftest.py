@@ -62,6 +62,17 @@ class Server:
         """Every server of this guide greets with its own file name."""
         return f"hello from {self.script}\n".encode()
 
+    def stop_cleanly(self, signum=signal.SIGTERM):
+        """Stop it; on POSIX it must exit 0 within a second, "server stopped" last, no stderr.
+
+        (On Windows SIGTERM is TerminateProcess(): there is no clean stop to check.)
+        """
+        seconds, code, out, err = self.stop(signum)
+        if POSIX:
+            assert (code, err) == (0, ""), f"{self.script}: exit {code}, stderr {err!r}"
+            assert out.endswith("server stopped\n"), out[-200:]
+            assert seconds < 1, f"{self.script} took {seconds:.2f} s to stop"
+
     def connections(self):
         """How many connections the companion server has logged so far."""
         return len(re.findall(r"^client \d+ connected$", self.log.read_text(), re.M))
@@ -120,10 +131,7 @@ def servers(tmp_path_factory):
 
     yield get
     for server in running.values():
-        _, code, out, err = server.stop()
-        if POSIX:  # on Windows SIGTERM is TerminateProcess(): no clean stop to check
-            assert (code, err) == (0, ""), out
-            assert out.endswith("server stopped\n")
+        server.stop_cleanly()
 
 
 @pytest.fixture

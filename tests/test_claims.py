@@ -14,9 +14,10 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 
+import platform_marks
 import pytest
 
-linux_only = pytest.mark.skipif(sys.platform != "linux", reason="measures Linux behaviour")
+linux_only = platform_marks.linux_only("measures Linux behaviour")
 
 
 def listener(stack, backlog=8):

@@ -3,15 +3,14 @@
 import errno
 import selectors
 import socket
-import sys
 import time
 
-import pytest
+import platform_marks
 from conftest import run_snippet
 
 # Error names and timings below are Linux's (Windows: 10035 for both, refusals after ~2 s; see
 # platforms.md and blocking.md#no-server). The same suite runs elsewhere without these.
-linux_only = pytest.mark.skipif(sys.platform != "linux", reason="Linux errno names and timings")
+linux_only = platform_marks.linux_only("Linux errno names and timings")
 
 GREETING = b"hello from server.py\n"
 

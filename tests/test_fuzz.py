@@ -1,7 +1,6 @@
 """Property-based fuzzing of the line protocol: whatever bytes arrive, in whatever pieces,
 every server sends back exactly those bytes after its one greeting line, then closes."""
 
-import signal
 import socket
 
 import pytest
@@ -15,8 +14,7 @@ from hypothesis import strategies as st
 def running(request, tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("fuzz"), script=f"{request.param}.py")
     yield server
-    _, code, _, err = server.stop(signal.SIGTERM)
-    assert (code, err) == (0, "")
+    server.stop_cleanly()
 
 
 @settings(

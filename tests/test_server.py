@@ -9,6 +9,7 @@ import time
 
 import pytest
 from conftest import ROOT, SNIPPETS, run_snippet, start_server, transcript
+from platform_marks import posix_only
 
 GREETING = b"hello from server.py\n"
 
@@ -56,6 +57,7 @@ def test_serves_clients_at_once(servers):
     assert time.monotonic() - started < 3  # one delay for all 20, not 20 delays
 
 
+@posix_only("signals sent to a child process")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_it_cleanly_and_closes_clients(signum, tmp_path):
     server = start_server(tmp_path)
@@ -68,6 +70,7 @@ def test_signal_stops_it_cleanly_and_closes_clients(signum, tmp_path):
     assert out.endswith("client 1 closed\nserver stopped\n")
 
 
+@posix_only("the transcript ends with Ctrl-C (SIGINT)")
 def test_session_transcript(tmp_path, output_file):
     """The server terminal shown on the server page: one client, then Ctrl-C."""
     server = start_server(tmp_path)
@@ -81,6 +84,7 @@ def test_session_transcript(tmp_path, output_file):
     output_file("server", transcript("python snippets/server.py", out))
 
 
+@posix_only("the page shows the POSIX message, Address already in use")
 def test_port_in_use_is_a_one_line_error(output_file):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
