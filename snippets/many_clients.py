@@ -95,7 +95,7 @@ def timed(strategy, n, address=ADDRESS):
     elapsed = time.perf_counter() - started
     lines = sum(greeting.endswith(b"\n") for greeting in greetings)
     if len(greetings) != n or lines != n:
-        raise RuntimeError(f"{strategy}: {n - lines} clients got no greeting")
+        raise ConnectionError(f"{strategy}: {n - lines} clients got no whole greeting")
     return elapsed
 
 

@@ -397,3 +397,21 @@ def test_partial_send_leaves_the_server_a_reset():
         "",
     )
     assert seen == ["ECONNRESET"]
+
+
+def half_a_greeting(conn):
+    """Send part of the greeting, then close: the line never ends."""
+    conn.sendall(GREETING[:5])
+    conn.shutdown(socket.SHUT_WR)
+
+
+def test_many_clients_with_a_greeting_cut_short():
+    """A server that closes mid-line: one line and exit 1, not a traceback."""
+    with Peer(half_a_greeting) as peer:
+        took, result = timed_run("many_clients", peer.port)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        "ConnectionError: 127.0.0.1:8080 dropped the connection\n",
+    )
+    assert took < WITHIN
