@@ -1,6 +1,5 @@
 """Shared fixtures: the companion server on a free port, and running snippets as a reader would."""
 
-import contextlib
 import functools
 import http.server
 import os
@@ -180,65 +179,6 @@ def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=
         text=True,
         timeout=timeout,
     )
-
-
-class CountingProxy:
-    """A free loopback port that forwards each connection to `port`, and counts them.
-
-    The echo servers log nothing per connection. Put between a snippet and one of them, this
-    records that the snippet's connections reached the test's server, not whatever listens on
-    the real 127.0.0.1:8080 (which is where they would go if the redirect did not load).
-    """
-
-    def __init__(self, port):
-        self.target = ("127.0.0.1", port)
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
-        self.threads[0].start()
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            client.settimeout(RUN_TIMEOUT)
-            upstream = socket.create_connection(self.target, timeout=RUN_TIMEOUT)
-            pair = [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                thread = threading.Thread(target=self._pump, args=(src, dst, pair), daemon=True)
-                self.threads.append(thread)
-                thread.start()
-
-    @staticmethod
-    def _pump(src, dst, pair):
-        """Copy one direction until end of file, pass the half-close on; close the pair last."""
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:  # a reset or a timeout: end both directions
-            for sock in pair[:2]:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        pair.append(None)
-        if len(pair) == 4:  # both directions are done
-            pair[0].close()
-            pair[1].close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=RUN_TIMEOUT)
-        self.listener.close()
 
 
 def printed_output(name):

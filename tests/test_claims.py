@@ -16,24 +16,9 @@ from contextlib import ExitStack, contextmanager
 
 import platform_marks
 import pytest
+from loopback import connected_pair, listener
 
 linux_only = platform_marks.linux_only("measures Linux behaviour")
-
-
-def listener(stack, backlog=8):
-    server = stack.enter_context(socket.socket())
-    server.bind(("127.0.0.1", 0))
-    server.listen(backlog)
-    return server
-
-
-def connected_pair(stack):
-    """(client, peer): both ends of one loopback TCP connection."""
-    server = listener(stack)
-    client = stack.enter_context(socket.create_connection(server.getsockname(), timeout=5))
-    peer = stack.enter_context(server.accept()[0])
-    peer.settimeout(5)
-    return client, peer
 
 
 def full_listener(stack):

@@ -15,12 +15,12 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from catalog import CATALOG, CLIENTS, SUCCEEDS, params
 from conftest import HARNESS, ROOT, SNIPPETS, printed_output, run_snippet
+from loopback import Peer
 
 GREETING = b"hello from server.py\n"
 WITHIN = 5.0  # seconds: the whole process, start to exit
@@ -28,54 +28,6 @@ RESET_AFTER = 0.25  # seconds: the resetting peer's pause (timeout_client.py wai
 
 # Each client's expected outcome against each misbehaving peer is its catalog row's `faults`.
 OURS = [name for name in CLIENTS if not CATALOG[name].post]
-
-
-class Peer:
-    """A TCP peer on a free loopback port: each accepted connection goes to `handle(conn)`, in a
-    thread of its own. The connections stay open until the peer is closed."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.port = self.listener.getsockname()[1]
-        self.conns, self.errors, self.accepted = [], [], 0
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
-        self.threads[0].start()
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            self.conns.append(conn)
-            thread = threading.Thread(target=self._run, args=(conn,), daemon=True)
-            self.threads.append(thread)
-            thread.start()
-
-    def _run(self, conn):
-        try:
-            self.handle(conn)
-        except OSError as exc:
-            self.errors.append(exc)
-
-    def close(self):
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=10)
-        assert not any(thread.is_alive() for thread in self.threads)
-        for conn in self.conns:
-            conn.close()
-        self.listener.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def silent(conn):

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 from catalog import CATALOG, ECHO_SERVERS, SERVERS, names
-from conftest import CountingProxy, printed_output, read_line, run_snippet, start_server
+from conftest import printed_output, read_line, run_snippet, start_server
+from loopback import Peer, forward_to
 from platform_marks import posix_only
 
 # Clients whose output differs between servers only by the greeting line.
@@ -29,9 +30,9 @@ def greeting(name):
 @pytest.mark.parametrize("client", CLIENTS)
 def test_every_client_works_against_every_server(echo_server, client):
     name, server = echo_server
-    with CountingProxy(server.port) as proxy:
+    with Peer(forward_to(server.port)) as proxy:
         result = run_snippet(client, proxy.port)
-    assert proxy.connections == CATALOG[client].connections  # they reached this server
+    assert proxy.accepted == CATALOG[client].connections  # they reached this server
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == printed_output(client).replace(
         r"hello from server.py\n", greeting(name)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from catalog import SERVERS
 from conftest import read_line, start_server
+from loopback import flood
 from platform_marks import linux_only
 
 # RSS from /proc, 1,000 descriptors in this process (macOS allows 256 by default), SIGINT.
@@ -47,20 +48,6 @@ def assert_healthy(server):
         assert read_line(sock) == b"still there?\n"
     assert time.monotonic() - started < 1.0
     assert server.process.poll() is None
-
-
-def flood(sock, total=10_000_000, stall=0.5, limit=5.0):
-    """Send up to `total` bytes without reading, until the peer takes nothing for `stall` s."""
-    sock.setblocking(False)
-    data, sent = memoryview(b"z" * 65536), 0
-    last = started = time.monotonic()
-    while sent < total and time.monotonic() - last < stall and time.monotonic() - started < limit:
-        try:
-            sent += sock.send(data)
-            last = time.monotonic()
-        except BlockingIOError:
-            time.sleep(0.01)  # the server stopped reading: backpressure
-    return sent
 
 
 def test_thousand_connections_then_ctrl_c_with_a_flooder(server, record_property):

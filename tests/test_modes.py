@@ -14,25 +14,11 @@ import time
 from contextlib import ExitStack
 
 import pytest
+from loopback import connected_pair, listener
 
 RELEASE = 0.5  # blocking mode: the other side acts after this long
 TIMEOUT = 0.2  # timeout mode: settimeout(TIMEOUT)
 MODES = {"blocking": None, "non-blocking": 0.0, "timeout": TIMEOUT}
-
-
-def listener(stack, backlog=8):
-    server = stack.enter_context(socket.socket())
-    server.bind(("127.0.0.1", 0))
-    server.listen(backlog)
-    return server
-
-
-def connected_pair(stack):
-    server = listener(stack)
-    client = stack.enter_context(socket.create_connection(server.getsockname(), timeout=5))
-    peer, _ = server.accept()
-    stack.enter_context(peer)
-    return client, peer
 
 
 def later(stack, action):

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from catalog import ECHO_SERVERS, SERVERS
 from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, read_line
+from loopback import flood
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
 
@@ -185,20 +186,6 @@ def start(tmp_path, name, wrapper=None, nofile=None):
     process.kill()
     process.wait(timeout=5)
     pytest.fail(f"{name}.py did not start: {out.read_text()!r} {err.read_text()!r}")
-
-
-def flood(sock, total=10_000_000, stall=0.5, limit=5.0):
-    """Send up to `total` bytes without reading, until the peer takes nothing for `stall` s."""
-    sock.setblocking(False)
-    data, sent = memoryview(b"z" * 65536), 0
-    last = started = time.monotonic()
-    while sent < total and time.monotonic() - last < stall and time.monotonic() - started < limit:
-        try:
-            sent += sock.send(data)
-            last = time.monotonic()
-        except BlockingIOError:
-            time.sleep(0.01)
-    return sent
 
 
 def wait_for(predicate, timeout=5.0):

@@ -1,0 +1,115 @@
+"""Loopback helpers the tests share: peers that play a server, connected pairs, a flooder."""
+
+import contextlib
+import socket
+import threading
+import time
+
+
+class Peer:
+    """A TCP peer on a free loopback port: each accepted connection goes to `handle(conn)`, in a
+    thread of its own. The connections stay open until the peer is closed."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.conns, self.errors, self.accepted = [], [], 0
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            self.conns.append(conn)
+            thread = threading.Thread(target=self._run, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _run(self, conn):
+        try:
+            self.handle(conn)
+        except OSError as exc:
+            self.errors.append(exc)
+
+    def close(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in self.threads)
+        for conn in self.conns:
+            conn.close()
+        self.listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def forward_to(port):
+    """A Peer handler that forwards each connection to 127.0.0.1:`port`, both ways.
+
+    The echo servers log nothing per connection. A Peer with this handler, put between a snippet
+    and one of them, counts the connections that reached the test's server (`peer.accepted`),
+    not whatever listens on the real 127.0.0.1:8080, where they would go if the redirect did not
+    load.
+    """
+
+    def forward(client):
+        client.settimeout(20)
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as upstream:
+            back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+            back.start()
+            pump(client, upstream)
+            back.join(timeout=20)
+
+    def pump(src, dst):
+        """Copy one direction until end of file and pass the half-close on; a reset ends both."""
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    return forward
+
+
+def listener(stack, backlog=8):
+    server = stack.enter_context(socket.socket())
+    server.bind(("127.0.0.1", 0))
+    server.listen(backlog)
+    return server
+
+
+def connected_pair(stack):
+    """(client, peer): both ends of one loopback TCP connection."""
+    server = listener(stack)
+    client = stack.enter_context(socket.create_connection(server.getsockname(), timeout=5))
+    peer = stack.enter_context(server.accept()[0])
+    peer.settimeout(5)
+    return client, peer
+
+
+def flood(sock, total=10_000_000, stall=0.5, limit=5.0):
+    """Send up to `total` bytes without reading, until the peer takes nothing for `stall` s."""
+    sock.setblocking(False)
+    data, sent = memoryview(b"z" * 65536), 0
+    last = started = time.monotonic()
+    while sent < total and time.monotonic() - last < stall and time.monotonic() - started < limit:
+        try:
+            sent += sock.send(data)
+            last = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.01)  # the server stopped reading: backpressure
+    return sent
