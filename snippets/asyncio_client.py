@@ -15,6 +15,8 @@ async def main():
             print("blocking:", os.get_blocking(sock.fileno()))
             #> blocking: False
         greeting = await asyncio.wait_for(reader.readline(), TIMEOUT)  # (2)
+        if not greeting.endswith(b"\n"):  # the server closed before a whole line
+            raise ConnectionError
         print(greeting)
         #> b'hello from server.py\n'
     finally:

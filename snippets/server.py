@@ -13,10 +13,8 @@ Ctrl-C (or SIGTERM) stops it and closes every open connection.
 import argparse
 import asyncio
 import contextlib
-import errno
 import functools
 import itertools
-import os
 import signal
 import sys
 
@@ -99,5 +97,5 @@ if __name__ == "__main__":
     except KeyboardInterrupt:  # Ctrl-C where the loop has no signal handlers: see (6)
         print("server stopped", flush=True)
     except OSError as exc:  # the port is taken, or --host is not an address of this machine
-        reason = os.strerror(exc.errno) if exc.errno in errno.errorcode else exc
+        reason = (exc.strerror or str(exc)).rpartition(": ")[2].capitalize()  # the OS's words
         raise SystemExit(f"cannot listen on {args.host}:{args.port}: {reason}") from None

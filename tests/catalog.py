@@ -111,6 +111,7 @@ CATALOG = {
     "asyncio_client": Snippet(
         CLIENT,
         everywhere=True,
+        platforms=POSIX,  # "blocking: False" is printed where a socket is a file descriptor
         faults={
             "silent": (1, "blocking: False\n", TIMEOUT_LINE),
             "reset": (1, "blocking: False\n", DROPPED_LINE),

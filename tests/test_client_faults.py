@@ -357,13 +357,17 @@ def half_a_greeting(conn):
     conn.shutdown(socket.SHUT_WR)
 
 
-def test_many_clients_with_a_greeting_cut_short():
-    """A server that closes mid-line: one line and exit 1, not a traceback."""
+@pytest.mark.parametrize(
+    ("name", "stdout"),
+    [("many_clients", ""), ("asyncio_client", "blocking: False\n" if os.name == "posix" else "")],
+)
+def test_a_greeting_cut_short(name, stdout):
+    """A server that closes mid-line: one line and exit 1, not a traceback or half a line."""
     with Peer(half_a_greeting) as peer:
-        took, result = timed_run("many_clients", peer.port)
+        took, result = timed_run(name, peer.port)
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
-        "",
+        stdout,
         "ConnectionError: 127.0.0.1:8080 dropped the connection\n",
     )
     assert took < WITHIN
