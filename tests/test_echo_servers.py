@@ -65,16 +65,20 @@ def test_select_cannot_watch_descriptors_past_fd_setsize():
 
 
 def test_bench_figures_are_recorded():
-    """The figures on the page come from `nox -s bench`; check they are all there."""
-    from conftest import OUTPUT
+    """The figures on the page come from `nox -s bench` (snippets/output/bench.json); both
+    languages show the same figures, each with its own words."""
+    import json
 
-    text = (OUTPUT / "bench.md").read_text(encoding="utf-8")
-    for name in SERVERS:
-        row = rf"\| `{name}\.py` \| ([\d,]+) / 1,000 \| [\d,]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|"
-        match = re.search(row, text)
-        assert match, name
-        if name in ("echo_selectors", "echo_asyncio"):
-            assert match.group(1) == "1,000"
-    assert re.search(
-        r"\nMeasured on: .+, \d+ CPUs, .+, Python 3\.\d+\.\d+, \d{4}-\d\d-\d\d\.\n$", text
-    )
+    import bench_echo
+
+    figures = json.loads(bench_echo.FIGURES.read_text(encoding="utf-8"))
+    held = {row["server"]: row["held"] for row in figures["servers"]}
+    assert list(held) == [f"{name}.py" for name in SERVERS]
+    assert held["echo_selectors.py"] == held["echo_asyncio.py"] == figures["held"] == 1000
+    assert set(figures["machine"]) == {"cpu", "cpus", "system", "release", "python", "date"}
+    assert re.fullmatch(r"3\.\d+\.\d+", figures["machine"]["python"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", figures["machine"]["date"])
+    for lang in ("ko", "en"):
+        assert bench_echo.shown(lang) == bench_echo.table(figures, lang), lang
+    korean = bench_echo.shown("ko")
+    assert "측정 환경:" in korean and "Measured" not in korean and "ms" not in korean
