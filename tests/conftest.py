@@ -89,6 +89,16 @@ class Server:
         return time.monotonic() - started, self.process.returncode, self.log.read_text(), stderr
 
 
+def as_in_a_terminal():
+    """In a server's child process: SIGINT does what Ctrl-C does in a terminal.
+
+    A shell that starts the test run in the background sets SIGINT to "ignored", children
+    inherit that, and Python then installs no KeyboardInterrupt handler: a server relying on
+    Python's own Ctrl-C handling (Windows' asyncio) would never see the signal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_server(log_dir, *args, script="server.py"):
     """Start snippets/<script> on a free port and wait until it says it listens.
 
@@ -103,6 +113,7 @@ def start_server(log_dir, *args, script="server.py"):
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            preexec_fn=as_in_a_terminal if POSIX else None,
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

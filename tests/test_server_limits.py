@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from catalog import ECHO_SERVERS, SERVERS
-from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, read_line
+from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, as_in_a_terminal, read_line
 from loopback import flood
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
@@ -168,6 +168,7 @@ def start(tmp_path, name, wrapper=None, nofile=None):
     command += [str(SNIPPETS / f"{name}.py"), *(["--port", "0"] if name == "server" else ["0"])]
 
     def limit():
+        as_in_a_terminal()
         if nofile:
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
