@@ -54,7 +54,7 @@ def test_serves_clients_at_once(servers):
         for sock in clients:
             sock.close()
     assert greetings == [GREETING] * 20
-    assert time.monotonic() - started < 3  # one delay for all 20, not 20 delays
+    assert time.monotonic() - started < 5  # one delay for all 20, not 20 delays
 
 
 @posix_only("signals sent to a child process")

@@ -193,7 +193,9 @@ BUSY_WAIT = re.compile(
 
 def busy_wait_burns_cpu_and_selectors_does_not(m, delay):
     assert int(m["spins"].replace(",", "")) > 10_000
-    assert float(m["busy_cpu"]) >= 0.5 * float(m["busy_wall"]) and float(m["busy_wall"]) >= 0.9
+    # On an idle machine the busy loop keeps a CPU at 100 %; on a loaded one it still burns
+    # whatever share it gets, while selectors sleeps.
+    assert float(m["busy_cpu"]) >= 0.2 * float(m["busy_wall"]) and float(m["busy_wall"]) >= 0.9
     assert int(m["calls"]) <= 3 and float(m["sel_cpu"]) <= 0.05 and float(m["sel_wall"]) >= 0.9
 
 
@@ -206,9 +208,10 @@ MANY_CLIENTS = re.compile(
 
 
 def many_clients_one_after_another_or_all_at_once(m, delay):
-    assert 10 * delay <= float(m["sequential"]) < 10 * delay + 1
-    for way in ("threads", "selectors", "asyncio"):
-        assert delay <= float(m[way]) < 3 * delay
+    sequential = float(m["sequential"])
+    assert 10 * delay <= sequential < 5 * 10 * delay  # one greeting delay after another
+    for way in ("threads", "selectors", "asyncio"):  # all at once: about one delay
+        assert delay <= float(m[way]) < 5 * delay and sequential > 2 * float(m[way]), way
 
 
 MEASURED = {  # name: (the shape of its output, what its figures must show)
