@@ -1,11 +1,12 @@
 """The built site in real headless Chromium (Debian's package), driven by Playwright."""
 
+import json
 import os
 import shutil
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT
+from conftest import LANGS, ROOT
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM_ARGS = [
@@ -80,21 +81,59 @@ def test_copy_button_copies_the_snippet_file(page, base_url):
     assert copied == source.rstrip("\n")
 
 
-@pytest.mark.parametrize(
-    ("start", "query", "expected"),
-    [("/", "타이밍에", "/non-blocking/"), ("/en/", "timing", "/en/non-blocking/")],
-)
-def test_search_finds_the_page(page, base_url, start, query, expected):
-    page.goto(base_url + start, wait_until="networkidle")  # search index and worker loaded
-    search = page.locator("input.md-search__input")
-    search.click()
-    search.fill(query)
+# Each language searches its own index (search_hooks.py): "타이밍에" is on Korean pages only,
+# "timing" on English pages only; each word is in the other language's index, never in both.
+SEARCHES = {
+    "ko": ("/", "/search/search_index.json", "검색어와 일치하는 문서가 없습니다"),
+    "en": ("/en/", "/en/search/search_index.json", "No matching documents"),
+}
+WORDS = {"ko": ("타이밍에", "/non-blocking/"), "en": ("timing", "/en/non-blocking/")}
+
+
+def search(page, query):
+    """Type `query` into Material's search box; return the search result's list element."""
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill(query)
     # Material searches on keyup; an IME sends one when Hangul input is done, fill() does not.
-    search.press("End")
-    first = page.locator(".md-search-result__item a").first
-    expect(first).to_be_visible()
-    hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
-    assert any(urlsplit(h).path == expected for h in hrefs), hrefs
+    box.press("End")
+    return page.locator(".md-search-result")
+
+
+def index_text(site, lang):
+    index = json.loads((site / SEARCHES[lang][1].lstrip("/")).read_text(encoding="utf-8"))
+    return " ".join(doc["title"] + " " + doc["text"] for doc in index["docs"]).lower()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_search_finds_only_pages_of_its_language(page, base_url, site, lang):
+    start, own_index, _ = SEARCHES[lang]
+    query, expected = WORDS[lang]
+    other = "en" if lang == "ko" else "ko"
+    assert query in index_text(site, lang) and query not in index_text(site, other)
+    fetched = []
+    page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
+    page.goto(base_url + start)
+    results = search(page, query)
+    expect(results.locator(".md-search-result__item").first).to_be_visible()
+    links = results.locator(".md-search-result__item > a")
+    paths = [urlsplit(h).path for h in links.evaluate_all("els => els.map(e => e.href)")]
+    assert expected in paths, paths
+    assert all(p.startswith("/en/") == (lang == "en") for p in paths), paths
+    indexes = [p for p in fetched if p.endswith("/search_index.json")]
+    assert indexes == [own_index]  # this language's index, once; never the other one
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_word_of_the_other_language_finds_nothing(page, base_url, site, lang):
+    start, _, none = SEARCHES[lang]
+    other = "en" if lang == "ko" else "ko"
+    query, _ = WORDS[other]
+    assert query in index_text(site, other) and query not in index_text(site, lang)
+    page.goto(base_url + start)
+    results = search(page, query)
+    expect(results.locator(".md-search-result__meta")).to_have_text(none)
+    expect(results.locator(".md-search-result__item")).to_have_count(0)
 
 
 def test_light_and_dark_toggle(page, base_url):
