@@ -1,99 +1,125 @@
-"""MkDocs hook: let mkdocs-static-i18n treat notebooks as pages.
+"""MkDocs hook: a notebook (`.ipynb`) is a page, rendered from its stored outputs.
 
-mkdocs-static-i18n only localizes documentation pages, and MkDocs counts only Markdown files as
-such, so a notebook was copied as a raw file (its JSON served as the page) and the English copy
-went missing (mkdocs-static-i18n issue 198). Counting `.ipynb` as a page source fixes both;
-mkdocs-jupyter then renders each language's notebook.
+Nothing is executed or timed at build time: tests/test_notebook.py runs the notebooks and
+`pytest --update-examples` stores their outputs in the .ipynb. This hook turns the notebook into
+the Markdown a page of this site is written in, so that the site's own Markdown pipeline renders
+it exactly like every other page (Material's code blocks and copy button, heading permalinks,
+table of contents, search):
+
+- a Markdown cell is Markdown; a heading's `<a id="x"></a>` (an anchor Jupyter shows nowhere)
+  becomes the `{ #x }` id every Markdown page gives its headings, identical in both languages;
+- a code cell is a ```python block; its outputs follow it: a `text/markdown` result as Markdown
+  (the results table), text as a ```text block, an SVG plot as a file beside the page
+  (`experiment-1.svg`, loaded lazily, its size reserved);
+- the .ipynb itself is copied beside the page, for the download button (overrides/partials/
+  actions.html shows it when `page.nb_url` is set).
+
+This replaces mkdocs-jupyter, which cost about 3 s of every build and rebuild (1.2 s to import
+nbconvert, then an HTML and a Markdown conversion of each notebook; its cache does not survive
+mkdocs-static-i18n, whose second-language build evicts the first language's entries), inlined
+JupyterLab's stylesheet and scripts, and gave Korean headings no usable id.
 """
 
-import base64
+import json
 import re
+import shutil
 from pathlib import Path
 
+import jinja2
 import mkdocs.utils
-from bs4 import BeautifulSoup  # installed with nbconvert, which mkdocs-jupyter uses
-from bs4.formatter import HTMLFormatter
 
+# MkDocs counts only Markdown files as pages; counting `.ipynb` too makes a notebook a page that
+# mkdocs-static-i18n localizes like the others (each language's folder has its own notebook).
 if ".ipynb" not in mkdocs.utils.markdown_extensions:
     mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
 
+HEADING_ANCHOR = re.compile(r'^(#{1,6} .*?) *<a id="([^"]+)"></a> *$', re.M)
+PLOT_ALT = {
+    "ko": "N에 따른 네 가지 방법의 총 시간 그래프",
+    "en": "Total time against N for the four ways",
+}
 
-class KeepAttributeOrder(HTMLFormatter):
-    """Write attributes in their original order (BeautifulSoup sorts them by default)."""
 
-    def attributes(self, tag):
-        return tag.attrs.items()
+def joined(value):
+    """A notebook's multi-line string: a list of lines, or one string."""
+    return value if isinstance(value, str) else "".join(value)
+
+
+def fence(language, text):
+    ticks = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`{3,}", text))])
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+
+
+def svg_img(data, name, alt):
+    """An <img> for an SVG file, its width and height from the viewBox (matplotlib's points,
+    as CSS pixels: 96 / 72), so the space is reserved before the lazy file arrives."""
+    size = ""
+    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', data)
+    if box:
+        width, height = (round(float(v) * 4 / 3) for v in box.groups())
+        size = f' width="{width}" height="{height}"'
+    return f'<img alt="{alt}" src="{name}" loading="lazy"{size}>'
+
+
+def notebook_markdown(text, stem, alt):
+    """(Markdown, {file name: content}) for a notebook's JSON text."""
+    blocks, files = [], {}
+    for cell in json.loads(text)["cells"]:
+        source = joined(cell["source"])
+        if cell["cell_type"] == "markdown":
+            blocks.append(HEADING_ANCHOR.sub(r"\1 { #\2 }", source).rstrip())
+            continue
+        if cell["cell_type"] != "code":
+            continue
+        blocks.append(fence("python", source))
+        for output in cell.get("outputs", []):
+            kind = output["output_type"]
+            if kind == "stream":
+                blocks.append(fence("text", joined(output["text"])))
+            elif kind == "error":  # a stored failure is a bug: the test stores only clean runs
+                raise ValueError(f"{stem}.ipynb stores an error: {output.get('ename')}")
+            else:  # execute_result, display_data: the richest format this site can show
+                data = output.get("data", {})
+                if "image/svg+xml" in data:
+                    name = f"{stem}-{len(files) + 1}.svg"
+                    files[name] = joined(data["image/svg+xml"])
+                    blocks.append(svg_img(files[name], name, alt))
+                elif "text/markdown" in data:
+                    blocks.append(joined(data["text/markdown"]))
+                elif "text/plain" in data:
+                    blocks.append(fence("text", joined(data["text/plain"])))
+    return "\n\n".join(blocks) + "\n", files
+
+
+def on_page_read_source(page, config):
+    if not page.file.src_uri.endswith(".ipynb"):
+        return None
+    stem = Path(page.file.src_uri).stem
+    text = Path(page.file.abs_src_path).read_text(encoding="utf-8")
+    alt = PLOT_ALT["ko" if config.theme["language"] == "ko" else "en"]
+    markdown, page.notebook_files = notebook_markdown(text, stem, alt)
+    page.nb_url = Path(page.file.src_uri).name  # beside the page: experiment/experiment.ipynb
+    return markdown
+
+
+def on_env(env, config, files):
+    """Keep the theme's compiled templates between builds (and between the two languages).
+
+    Compiling Material's templates is a quarter of a build: each language's build and each
+    `mkdocs serve` rebuild makes a new Jinja environment and compiles them all again. Jinja's
+    bytecode cache (a private folder in the temporary directory) checks each template's source
+    against the cached code, so an edited template is compiled afresh.
+    """
+    env.bytecode_cache = jinja2.FileSystemBytecodeCache()
+    return env
 
 
 def on_post_page(output, page, config):
-    """Serve a notebook page as a plain Material page.
-
-    mkdocs-jupyter inlines JupyterLab's whole stylesheet (about 570 KB), a Mermaid loader that
-    would fetch its script from a CDN, MathJax setup, prompts and a second copy button. These
-    notebooks have no diagrams or formulas, so keep the cells and give them Material's own code
-    block markup: Material then styles them and adds its copy button, as on every other page.
-    """
-    if not page.file.src_uri.endswith(".ipynb"):
-        return output
-    soup = BeautifulSoup(output, "html.parser")
-    article = soup.find("article")
-    for tag in soup.find_all("script"):
-        text = tag.string or ""
-        if tag.get("src") == "" or any(
-            word in text
-            for word in ("jp-Mermaid", "MathJax", "ClipboardCopyElement", "clipboard-copy")
-        ):
-            tag.decompose()
-    for tag in article.select(
-        "style, .zeroclipboard-container, .clipboard-copy-txt, .jp-InputPrompt, .jp-OutputPrompt,"
-        " .anchor-link"
-    ):
-        tag.decompose()
-    for pre in article.select(".highlight-ipynb > pre, .jp-RenderedText > pre"):
-        code = soup.new_tag("code")
-        code.extend(list(pre.contents))
-        pre.clear()
-        pre.append(code)
-        wrapper = pre.parent
-        wrapper["class"] = (
-            ["highlight"] if "highlight-ipynb" in wrapper["class"] else wrapper["class"]
-        )
-        if "jp-RenderedText" in wrapper["class"]:
-            pre.wrap(soup.new_tag("div", attrs={"class": "highlight"}))
-    alt = (
-        "N에 따른 네 가지 방법의 총 시간 그래프"
-        if config.theme["language"] == "ko"
-        else "Total time against N for the four ways"
-    )
-    folder = Path(page.file.abs_dest_path).parent
-    stem = Path(page.file.src_uri).stem
-    for number, img in enumerate(article.select(".jp-RenderedImage img, .jp-RenderedSVG img"), 1):
-        img["alt"] = alt
-        move_to_file(img, folder, f"{stem}-{number}")
-    # Unwrap JupyterLab's layers of <div class="jp-...">: without its stylesheet they only add
-    # weight (and focus stops); the cells' content stays, in order.
-    for div in article.select("div.jupyter-wrapper, div[class^='jp-'], div.CodeMirror"):
-        div.unwrap()
-    return soup.decode(formatter=KeepAttributeOrder())
-
-
-def move_to_file(img, folder, name):
-    """Write an inline (data: URI) image to its own file beside the page and link to it.
-
-    The plot is the largest part of the notebook page, and base64 in the HTML neither compresses
-    well nor loads lazily; as a file it does both, and the browser can cache it.
-    """
-    match = re.fullmatch(r"data:image/(svg\+xml|png);base64,(.*)", img.get("src", ""), re.S)
-    if not match:
-        return
-    data = base64.b64decode(match.group(2))
-    suffix = ".svg" if match.group(1) == "svg+xml" else ".png"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / (name + suffix)).write_bytes(data)
-    img["src"] = name + suffix
-    img["loading"] = "lazy"
-    if suffix == ".svg":  # width and height reserve the space before the file arrives
-        box = re.search(rb'viewBox="0 0 ([\d.]+) ([\d.]+)"', data)
-        if box:  # matplotlib's points, as CSS pixels (96 / 72)
-            img["width"] = str(round(float(box.group(1)) * 4 / 3))
-            img["height"] = str(round(float(box.group(2)) * 4 / 3))
+    """Write the plot files and the notebook itself beside the page."""
+    if page.file.src_uri.endswith(".ipynb"):
+        folder = Path(page.file.abs_dest_path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in getattr(page, "notebook_files", {}).items():
+            (folder / name).write_text(content, encoding="utf-8")
+        shutil.copyfile(page.file.abs_src_path, folder / Path(page.file.src_uri).name)
+    return output

@@ -1,34 +1,164 @@
-"""The experiment notebook: committed without outputs, executed by the build, rendered in both
-languages with its plot, and offered for download."""
+"""The experiment notebook: executed here (never by the build) against a real companion server,
+its claims checked as ratios, its outputs stored in the .ipynb (`--update-examples` rewrites
+them) and rendered from there in both languages, with its plot, and offered for download."""
 
+import importlib.util
+import io
 import json
 import re
+import tokenize
 
+import nbformat
 import pytest
 from conftest import DOCS, LANGS, SNIPPETS
+from nbclient import NotebookClient
+
+NS = [1, 2, 4, 8, 16]
+DELAY = 0.1  # the notebook's --delay
+CONCURRENT = ("threads", "selectors", "asyncio")
+# What the table's header and the plot's legend call the four ways, in each language.
+LABELS = {
+    "ko": {
+        "sequential": "차례로",
+        "threads": "스레드",
+        "selectors": "selectors",
+        "asyncio": "asyncio",
+    },
+    "en": {n: n for n in ("sequential", "threads", "selectors", "asyncio")},
+}
+AXES = {"ko": ("N (클라이언트 수)", "총 시간 (초)"), "en": ("N (clients)", "total time (s)")}
+HANGUL = re.compile("[\uac00-\ud7a3]")
+_spec = importlib.util.spec_from_file_location("docs_hooks", DOCS.parent / "docs_hooks.py")
+docs_hooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(docs_hooks)
+
+
+def path(lang):
+    return DOCS / lang / "experiment.ipynb"
 
 
 def notebook(lang):
-    return json.loads((DOCS / lang / "experiment.ipynb").read_text(encoding="utf-8"))
+    return json.loads(path(lang).read_text(encoding="utf-8"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def joined(value):
+    """A notebook's multi-line string: stored as a list of lines, or as one string."""
+    return value if isinstance(value, str) else "".join(value)
+
+
+def source(cell):
+    return joined(cell["source"])
+
+
+def tokens(cell):
+    """A code cell's Python tokens (the `%config` magic is not Python: left out)."""
+    lines = [line for line in source(cell).splitlines(keepends=True) if not line.startswith("%")]
+    return list(tokenize.generate_tokens(io.StringIO("".join(lines)).readline))
+
+
+def check_outputs(nb, lang):
+    """The outputs of one run, stored or fresh: run top to bottom, no error, no warning, a table
+    that supports the page's claims, and a plot labelled in the page's language."""
+    cells = code_cells(nb)
+    assert [c["execution_count"] for c in cells] == list(range(1, len(cells) + 1))
+    outputs = [o for c in cells for o in c["outputs"]]
+    assert [o["output_type"] for o in outputs] == ["execute_result", "display_data"], outputs
+    assert not any(o["output_type"] in ("error", "stream") for o in outputs)  # nor stderr
+
+    table = joined(outputs[0]["data"]["text/markdown"])
+    header, rule, *rows = table.splitlines()
+    labels = LABELS[lang]
+    assert header == "| N | " + " | ".join(labels.values()) + " |"
+    assert rule == "|--:" * 5 + "|"
+    times = {name: [] for name in labels}
+    for n, row in zip(NS, rows, strict=True):
+        match = re.fullmatch(rf"\| {n} \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", row)
+        assert match, row
+        for name, seconds in zip(labels, match.groups(), strict=True):
+            times[name].append(float(seconds))
+    # One after another: at least N delays (the server waits before every greeting), and
+    # roughly linear: 16 clients within 5x of 16 delays.
+    for n, seconds in zip(NS, times["sequential"], strict=True):
+        assert seconds >= round(n * DELAY, 2), (n, seconds)
+    assert times["sequential"][-1] < 5 * 16 * DELAY, times
+    # All at once: one delay at least, and even 16 clients take far less than 16 in a row
+    # (a sixteenth expected; a third is 5x that, so a loaded machine passes).
+    for name in CONCURRENT:
+        assert min(times[name]) >= round(DELAY, 2), (name, times[name])
+        assert max(times[name]) < times["sequential"][-1] / 3, (name, times)
+
+    svg = joined(outputs[1]["data"]["image/svg+xml"])
+    assert svg.startswith("<?xml") and svg.rstrip().endswith("</svg>")
+    texts = [t.strip() for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)]
+    assert set(AXES[lang]) <= set(texts), texts  # svg.fonttype "none": labels are text
+    assert set(labels.values()) <= set(texts), texts  # the legend
+    words = {t for t in texts if not re.fullmatch(r"[\d.−-]+", t)}  # tick labels are numbers
+    assert words == {*AXES[lang], *labels.values()}, words  # nothing else, in no other language
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_committed_without_outputs(lang):
-    for cell in notebook(lang)["cells"]:
-        if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None
+def test_executes_and_its_claims_hold(lang, request):
+    """Run the notebook as a reader would (it starts snippets/server.py itself, on a free port);
+    `--update-examples` stores this run's outputs in the .ipynb, which the site renders."""
+    nb = nbformat.read(path(lang), as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        record_timing=False,  # no per-cell timestamps in the stored file
+        resources={"metadata": {"path": str(DOCS / lang)}},  # the reader's working directory
+    )
+    client.execute()  # raises CellExecutionError if a cell (the notebook's own asserts) fails
+    if request.config.getoption("update_examples"):
+        nb.metadata = notebook(lang)["metadata"]  # not the kernel's version: no churn
+        path(lang).write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    check_outputs(json.loads(nbformat.writes(nb)), lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_stored_outputs_are_a_whole_run(lang):
+    """The page shows the stored run: the same checks as a fresh run."""
+    check_outputs(notebook(lang), lang)
 
 
 def test_same_code_in_both_languages():
-    def code(lang):
-        return [c["source"] for c in notebook(lang)["cells"] if c["cell_type"] == "code"]
+    """Only comments and strings (labels) differ: the token streams match otherwise."""
+    skip = (tokenize.COMMENT, tokenize.NL)  # a comment may take more lines in one language
 
-    assert code("ko") == code("en")
+    def shape(lang):
+        return [
+            [
+                (t.type, "" if t.type == tokenize.STRING else t.string)
+                for t in tokens(cell)
+                if t.type not in skip
+            ]
+            for cell in code_cells(notebook(lang))
+        ]
+
+    assert shape("ko") == shape("en")
+    assert shape("ko")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_comments_in_the_page_language(lang):
+    comments = [
+        t.string
+        for cell in code_cells(notebook(lang))
+        for t in tokens(cell)
+        if t.type == tokenize.COMMENT and t.string != "# noqa: E402"
+    ]
+    assert len(comments) >= 5
+    for comment in comments:
+        assert bool(HANGUL.search(comment)) == (lang == "ko"), comment
 
 
 def test_imports_the_clients_instead_of_copying_them():
-    source = "".join("".join(c["source"]) for c in notebook("en")["cells"])
-    assert "import many_clients" in source
+    text = "".join(source(c) for c in notebook("en")["cells"])
+    assert "import many_clients" in text
     for function in (
         "def sequential",
         "def with_threads",
@@ -36,7 +166,37 @@ def test_imports_the_clients_instead_of_copying_them():
         "def with_asyncio",
     ):
         assert function in (SNIPPETS / "many_clients.py").read_text()
-        assert function not in source
+        assert function not in text
+
+
+def test_the_build_cannot_execute():
+    """The docs group has no kernel and no notebook runner; mkdocs.yml no executing plugin."""
+    import tomllib
+
+    groups = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())["dependency-groups"]
+    docs = " ".join(d for d in groups["docs"] if isinstance(d, str))
+    for package in ("ipykernel", "nbclient", "mkdocs-jupyter", "matplotlib"):
+        assert package not in docs
+    mkdocs = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    assert not re.search(r"^ *- mkdocs-jupyter", mkdocs, re.M)
+
+
+def test_the_hook_renders_stored_outputs_and_runs_nothing():
+    """A cell that would fail if run shows its stored output; a stored error stops the build."""
+    cells = [
+        {"cell_type": "markdown", "source": '## Heading <a id="the-id"></a>\n'},
+        {"cell_type": "code", "source": "1 / 0", "outputs": [stream("stored\n")]},
+    ]
+    markdown, files = docs_hooks.notebook_markdown(json.dumps({"cells": cells}), "nb", "alt")
+    assert markdown == "## Heading { #the-id }\n\n```python\n1 / 0\n```\n\n```text\nstored\n```\n"
+    assert files == {}
+    cells[1]["outputs"] = [{"output_type": "error", "ename": "ZeroDivisionError"}]
+    with pytest.raises(ValueError, match="nb.ipynb stores an error: ZeroDivisionError"):
+        docs_hooks.notebook_markdown(json.dumps({"cells": cells}), "nb", "alt")
+
+
+def stream(text):
+    return {"output_type": "stream", "name": "stdout", "text": text}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -45,16 +205,22 @@ def test_rendered_with_its_results_and_plot(site, lang):
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert '"cell_type"' not in html  # a page, not the notebook's JSON
     assert f'<html lang="{lang}"' in html
-    table = re.search(r"N\s+sequential\s+threads\s+selectors\s+asyncio\s+1\s+[\d.]+s", html)
-    assert table, "the timing table is missing"
+    stored = joined(code_cells(notebook(lang))[2]["outputs"][0]["data"]["text/markdown"])
+    first_row = stored.splitlines()[2].strip("| ").split(" | ")
+    headers = "".join(rf"<th[^>]*>{re.escape(h)}</th>\s*" for h in ["N", *LABELS[lang].values()])
+    cells = "".join(rf"<td[^>]*>{re.escape(c)}</td>\s*" for c in first_row)
+    assert re.search(rf"<table>\s*<thead>\s*<tr>\s*{headers}", html), "the table's header"
+    assert re.search(rf"<tr>\s*{cells}</tr>", html), "the stored times are not shown"
     plot = re.search(r'<img alt="[^"]+" src="(experiment-1\.svg)" loading="lazy" width="\d+"', html)
     assert plot, "no plot"
-    assert (folder / plot.group(1)).read_bytes().startswith(b'<?xml version="1.0"')  # a real SVG
+    written = (folder / plot.group(1)).read_text(encoding="utf-8")
+    assert written.startswith('<?xml version="1.0"')  # a real SVG
+    assert AXES[lang][1] in written  # the stored run's plot, in the page's language
     assert "data:image" not in html and "jp-Cell" not in html  # moved to a file, wrappers gone
     assert "Traceback" not in html
     assert "jupyter-wrapper{--md-red" not in html and "cdnjs" not in html  # slimmed by the hook
     alt = "N에 따른 네 가지 방법의 총 시간 그래프" if lang == "ko" else "Total time against N"
     assert f'<img alt="{alt}' in html
-    assert re.search(r'<a href="[^"]*experiment/experiment.ipynb"[^>]* download(="")?>', html)
+    assert re.search(r'<a href="experiment\.ipynb"[^>]* download(="")?>', html)  # beside the page
     downloaded = json.loads((folder / "experiment.ipynb").read_text(encoding="utf-8"))
     assert downloaded["cells"] == notebook(lang)["cells"]
