@@ -2,7 +2,7 @@ import asyncio
 import os
 import sys
 
-TIMEOUT = 3  # seconds for each step
+TIMEOUT = 3
 
 
 async def main():
@@ -15,7 +15,7 @@ async def main():
             print("blocking:", os.get_blocking(sock.fileno()))
             #> blocking: False
         greeting = await asyncio.wait_for(reader.readline(), TIMEOUT)  # (2)
-        if not greeting.endswith(b"\n"):  # the server closed before a whole line
+        if not greeting.endswith(b"\n"):  # (3)
             raise ConnectionError
         print(greeting)
         #> b'hello from server.py\n'
@@ -26,7 +26,7 @@ async def main():
 
 try:
     asyncio.run(main())
-except ConnectionRefusedError:  # (3)
+except ConnectionRefusedError:  # (4)
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
              "Start the server first: python snippets/server.py")
 except ConnectionError as exc:

@@ -3,7 +3,7 @@ import socket
 import sys
 import time
 
-LIMIT = 3.0  # seconds: neither loop waits longer than this
+LIMIT = 3.0
 
 
 def busy_loop(sock):

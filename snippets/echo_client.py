@@ -1,7 +1,7 @@
 import socket
 import sys
 
-TIMEOUT = 3  # seconds any one call may wait
+TIMEOUT = 3
 
 try:
     with (

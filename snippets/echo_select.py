@@ -1,5 +1,3 @@
-"""Echo server, step 2: non-blocking sockets and select.select()."""
-
 import functools
 import select
 import signal
@@ -17,8 +15,8 @@ def main(port):
     wake_r, wake_w = stop_signals()  # (2)
     print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
     outgoing = {}  # (3)
-    finishing = set()  # clients that closed their side: send what is left, then close
-    resume = 0.0  # when to call accept() again after it failed
+    finishing = set()
+    resume = 0.0
     try:
         while True:
             accepting = time.monotonic() >= resume
@@ -49,19 +47,19 @@ def main(port):
                     continue
                 except OSError:  # (7)
                     data = b""
-                    outgoing[sock].clear()  # nothing more can reach this client
+                    outgoing[sock].clear()
                 outgoing[sock] += data
                 if not data:  # (8)
                     finishing.add(sock)
             for sock in writable:
                 if not outgoing[sock]:
-                    continue  # the connection failed just now
+                    continue  # (9)
                 try:
-                    sent = sock.send(outgoing[sock])  # (9)
+                    sent = sock.send(outgoing[sock])  # (10)
                 except BlockingIOError:
                     continue
                 except OSError:
-                    outgoing[sock].clear()  # nothing more can reach this client
+                    outgoing[sock].clear()
                     finishing.add(sock)
                     continue
                 del outgoing[sock][:sent]
@@ -75,22 +73,20 @@ def main(port):
 
 
 def selectable(conn, watched):
-    """Can select() take this connection, in a list of `watched` sockets? (see note 6)"""
     if sys.platform == "win32":
-        return watched <= 512  # Windows: at most FD_SETSIZE = 512 sockets per list
-    return conn.fileno() < 1024  # elsewhere: descriptor numbers below FD_SETSIZE = 1024
+        return watched <= 512
+    return conn.fileno() < 1024
 
 
-@functools.cache  # the same line is printed only once
+@functools.cache
 def log_once(line):
     print(line, file=sys.stderr, flush=True)
 
 
 def stop_signals():
-    """A socket that becomes readable on Ctrl-C or SIGTERM, so the loop can stop cleanly."""
     wake_r, wake_w = socket.socketpair()
     wake_w.setblocking(False)
-    signal.set_wakeup_fd(wake_w.fileno())  # the signal number is written to wake_w
+    signal.set_wakeup_fd(wake_w.fileno())
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *args: None)
     return wake_r, wake_w

@@ -1,5 +1,3 @@
-"""Echo server, step 3: non-blocking sockets and the selectors module."""
-
 import functools
 import selectors
 import signal
@@ -20,7 +18,7 @@ def main(port):
     sel.register(wake_r, selectors.EVENT_READ)
     print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
 
-    finishing = set()  # clients that closed their side: send what is left, then close
+    finishing = set()
 
     def watch(conn, buf):  # (4)
         if conn in finishing and not buf:
@@ -34,7 +32,7 @@ def main(port):
         sel.unregister(conn)
         conn.close()
 
-    resume = None  # when to watch the server again after accept() failed
+    resume = None
     try:
         while True:
             if resume and time.monotonic() >= resume:
@@ -74,22 +72,21 @@ def main(port):
                 watch(conn, buf)
     finally:
         for key in list(sel.get_map().values()):
-            key.fileobj.close()  # every client, wake_r, and the server if it is watched
+            key.fileobj.close()  # (9)
         sel.close()
         server.close()
         wake_w.close()
 
 
-@functools.cache  # the same line is printed only once
+@functools.cache
 def log_once(line):
     print(line, file=sys.stderr, flush=True)
 
 
 def stop_signals():
-    """A socket that becomes readable on Ctrl-C or SIGTERM, so the loop can stop cleanly."""
     wake_r, wake_w = socket.socketpair()
     wake_w.setblocking(False)
-    signal.set_wakeup_fd(wake_w.fileno())  # the signal number is written to wake_w
+    signal.set_wakeup_fd(wake_w.fileno())
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *args: None)
     return wake_r, wake_w

@@ -1,5 +1,3 @@
-"""Echo server, step 1: blocking sockets and one thread per client."""
-
 import contextlib
 import functools
 import signal
@@ -21,7 +19,7 @@ def serve(conn):
             pass  # (3)
 
 
-@functools.cache  # the same line is printed only once
+@functools.cache
 def log_once(line):
     print(line, file=sys.stderr, flush=True)
 
@@ -30,7 +28,7 @@ def main(port):
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *args: stop.set())  # (4)
-    clients = {}  # connection -> its thread
+    clients = {}
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
         server.settimeout(0.2)  # (5)
         print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
@@ -38,7 +36,7 @@ def main(port):
             try:
                 conn, _ = server.accept()  # (6)
             except TimeoutError:
-                continue  # nobody came: look at the stop flag again
+                continue
             except OSError as exc:  # (7)
                 log_once(f"accept() failed: {exc}")
                 time.sleep(0.1)
@@ -49,7 +47,7 @@ def main(port):
             for done in [c for c, t in clients.items() if not t.is_alive()]:
                 del clients[done]
     for conn in clients:
-        with contextlib.suppress(OSError):  # already closed
+        with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_RDWR)  # (8)
     deadline = time.monotonic() + 0.5
     for thread in clients.values():

@@ -1,13 +1,3 @@
-"""N clients, each waiting for the server's greeting: one after another, or all at once.
-
-Run it against a server that takes a while to greet:
-
-    python snippets/server.py --delay 0.2
-    python snippets/many_clients.py
-
-The notebook page imports these functions and plots their times against N.
-"""
-
 import asyncio
 import selectors
 import socket
@@ -16,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 ADDRESS = ("127.0.0.1", 8080)
-TIMEOUT = 3  # seconds: no client waits longer than this
+TIMEOUT = 3
 
 
 def one_client(address):
@@ -88,8 +78,7 @@ STRATEGIES = {
 }
 
 
-def timed(strategy, n, address=ADDRESS):
-    """Seconds for n clients to get their greeting with one strategy."""
+def timed(strategy, n, address=ADDRESS):  # (7)
     started = time.perf_counter()
     greetings = STRATEGIES[strategy](n, address)
     elapsed = time.perf_counter() - started

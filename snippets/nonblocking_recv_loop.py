@@ -2,7 +2,7 @@ import selectors
 import socket
 import sys
 
-TIMEOUT = 3  # seconds to wait for the server
+TIMEOUT = 3
 
 try:
     with (

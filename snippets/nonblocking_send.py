@@ -3,7 +3,7 @@ import socket
 import sys
 
 DATA = b"x" * 1_000_000
-TIMEOUT = 3  # seconds to wait for the server
+TIMEOUT = 3
 
 try:
     with (

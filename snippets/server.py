@@ -36,22 +36,21 @@ async def serve_client(reader, writer, number, delay):
     finally:
         writer.close()
         with contextlib.suppress(OSError):
-            await writer.wait_closed()  # also collects a reset, which asyncio would log
+            await writer.wait_closed()  # (5)
         print(f"client {number} closed", flush=True)
 
 
-@functools.cache  # the same line is printed only once
+@functools.cache
 def log_once(line):
     print(line, file=sys.stderr, flush=True)
 
 
 def report(loop, context):
-    """Errors asyncio has no one to raise to, e.g. accept() failing for lack of descriptors."""
     log_once(f"{context['message']}: {context.get('exception')}")
 
 
 async def main(host, port, delay):
-    clients = {}  # writer -> the task serving it
+    clients = {}
     count = itertools.count(1)
 
     def on_connect(reader, writer):
@@ -60,20 +59,20 @@ async def main(host, port, delay):
         task.add_done_callback(lambda _: clients.pop(writer))
 
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(report)  # (5)
+    loop.set_exception_handler(report)  # (6)
     server = await asyncio.start_server(on_connect, host, port)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # (6)
+        with contextlib.suppress(NotImplementedError):  # (7)
             loop.add_signal_handler(signum, stop.set)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on {host}:{port} (delay {delay:g} s), Ctrl-C stops", flush=True)
     try:
         await stop.wait()
-    finally:  # (7)
+    finally:  # (8)
         server.close()
         for writer, task in clients.items():
-            writer.transport.abort()  # (8)
+            writer.transport.abort()  # (9)
             task.cancel()
         await asyncio.gather(*clients.values(), return_exceptions=True)
     print("server stopped", flush=True)
@@ -94,8 +93,8 @@ if __name__ == "__main__":
     args = parse_args()
     try:
         asyncio.run(main(args.host, args.port, args.delay))
-    except KeyboardInterrupt:  # Ctrl-C where the loop has no signal handlers: see (6)
+    except KeyboardInterrupt:
         print("server stopped", flush=True)
-    except OSError as exc:  # the port is taken, or --host is not an address of this machine
-        reason = (exc.strerror or str(exc)).rpartition(": ")[2].capitalize()  # the OS's words
+    except OSError as exc:  # (10)
+        reason = (exc.strerror or str(exc)).rpartition(": ")[2].capitalize()
         raise SystemExit(f"cannot listen on {args.host}:{args.port}: {reason}") from None

@@ -131,7 +131,8 @@ def render():
     figures = json.loads(FIGURES.read_text(encoding="utf-8"))
     for lang in TABLE:
         text = page(lang).read_text(encoding="utf-8")
-        text = text.replace(f"{BEGIN}\n\n{shown(lang)}\n{END}", f"{BEGIN}\n\n{table(figures, lang)}\n{END}")
+        old, new = shown(lang), table(figures, lang)
+        text = text.replace(f"{BEGIN}\n\n{old}\n{END}", f"{BEGIN}\n\n{new}\n{END}")
         page(lang).write_text(text, encoding="utf-8")
         print(table(figures, lang))
 

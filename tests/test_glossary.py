@@ -26,7 +26,8 @@ def prose(text):
 
 def comments(source):
     """The comments of one code cell (IPython magics and shell lines left out)."""
-    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    lines = source.splitlines()
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
     tokens = tokenize.generate_tokens(io.StringIO(code + "\n").readline)
     return [t.string.lstrip("# ") for t in tokens if t.type == tokenize.COMMENT]
 
@@ -68,7 +69,9 @@ def variants(lang, text):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_pages_use_no_unapproved_variant(lang):
-    found = [f"{lang}/{page}: {v}" for page in pages(lang) for v in variants(lang, readable(lang, page))]
+    found = [
+        f"{lang}/{page}: {v}" for page in pages(lang) for v in variants(lang, readable(lang, page))
+    ]
     assert found == []
 
 

@@ -4,15 +4,20 @@ comments written for the site and the notebook's plot labels are Korean.
 What may stay in Latin letters is what is a name, not a word of the site: the identifiers of the
 post's code and of the libraries (`recv()`, `BlockingIOError`, `EAGAIN`, `server.py`), file names,
 numbers, and the names of Python and of the operating systems (the glossary writes those in Latin
-letters). The snippet files are shared by both languages on purpose (tests/test_parity.py); their
-numbered comments are explained in Korean under each block, so they are not checked here.
+letters). The snippet files are shared by both languages on purpose (tests/test_parity.py), so
+they carry no prose of their own: an explanation is a numbered comment `# (1)` whose note, under the
+block, is written per language. Any other comment or docstring in a snippet a Korean page shows
+would reach the Korean reader in English, and fails here.
 """
 
+import ast
+import io
 import json
 import re
+import tokenize
 
 import pytest
-from conftest import DOCS, FENCE, INCLUDE, ROOT, pages, read
+from conftest import DOCS, FENCE, INCLUDE, ROOT, includes, pages, read
 from test_glossary import comments
 
 HANGUL = re.compile(r"[가-힣]")
@@ -118,6 +123,49 @@ def test_code_written_for_the_page_has_korean_comments(page):
     assert found == [], f"ko/{page}"
 
 
+MARKER = re.compile(r"# \(\d+\)")  # explained by the note of the same number under the block
+
+
+def prose_in_code(source, name):
+    """`name:line: text` for every comment or docstring in `source` a reader would read as prose:
+    all but the `# (N)` markers, the `#>` output lines, tool pragmas and a shebang. A module
+    docstring the program reads (`__doc__`: its --help text) is output, like its messages."""
+    found = []
+    for t in tokenize.generate_tokens(io.StringIO(source).readline):
+        if t.type != tokenize.COMMENT:
+            continue
+        text, line = t.string, t.start[0]
+        if (
+            MARKER.fullmatch(text)
+            or text.startswith("#>")
+            or PRAGMA.match(text.lstrip("# "))
+            or (line == 1 and text.startswith("#!"))
+        ):
+            continue
+        found.append(f"{name}:{line}: {text}")
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if ast.get_docstring(node) is None or (node is tree and "__doc__" in source):
+            continue
+        first = node.body[0]
+        found.append(f"{name}:{first.lineno}: {ast.get_source_segment(source, first)[:60]}")
+    return found
+
+
+KO_SNIPPETS = sorted(
+    {path for page in KO_PAGES for path in includes(read("ko", page)) if path.endswith(".py")}
+)
+
+
+@pytest.mark.parametrize("snippet", KO_SNIPPETS)
+def test_snippets_shown_on_korean_pages_carry_no_english_prose(snippet):
+    """The snippet files are shared: a comment in one reaches the Korean reader as it is."""
+    source = (ROOT / snippet).read_text(encoding="utf-8")
+    assert prose_in_code(source, snippet) == []
+
+
 def test_the_checks_can_fail():
     """English the site wrote is caught; names and identifiers are not."""
     assert foreign("Measured on: AMD EPYC, 2 CPUs")
@@ -128,3 +176,17 @@ def test_the_checks_can_fail():
     assert not foreign("recv()") and not foreign("blocking_client.py") and not foreign("Linux")
     assert tables("| server | p50 ms |\n|---|---|\n| a | b |\n") == ["| server | p50 ms |"]
     assert comments("x = 1  # seconds the server waits\n") == ["seconds the server waits"]
+    assert KO_SNIPPETS and "snippets/server.py" in KO_SNIPPETS
+    shown = prose_in_code(
+        '#!/usr/bin/env python3\n"""Echo server."""\nTIMEOUT = 3  # seconds\n'
+        "def f():\n    '''Does it.'''\n    return 1  # (1)\n"
+        "print(f())  # noqa: T201\n#> 1\n# (2) and more\n",
+        "x.py",
+    )
+    assert shown == [
+        "x.py:3: # seconds",
+        "x.py:9: # (2) and more",
+        'x.py:2: """Echo server."""',
+        "x.py:5: '''Does it.'''",
+    ]
+    assert prose_in_code('"""Usage: x.py PORT"""\nprint(__doc__)\n', "x.py") == []
