@@ -1,5 +1,7 @@
 """Entry points: `nox -s serve`, `nox -s docs`, `nox -s tests`, `nox -s lint`."""
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -24,7 +26,29 @@ PORTABLE = [
 
 
 def install(session, group):
-    session.install(*nox.project.dependency_groups(PYPROJECT, group))
+    """Install a dependency group at the versions pinned in requirements/<group>.txt.
+
+    NOX_UNLOCKED=1 (the scheduled job .github/workflows/newest.yml) installs the newest versions
+    pyproject.toml allows instead, so a release that breaks the suite shows up before the lock
+    takes it.
+    """
+    if os.environ.get("NOX_UNLOCKED"):
+        session.install("--upgrade", *nox.project.dependency_groups(PYPROJECT, group))
+    else:
+        session.install("-r", f"requirements/{group}.txt")
+
+
+@nox.session
+def lock(session):
+    """Re-pin requirements/*.txt from pyproject.toml (`-- --upgrade`: the newest versions)."""
+    session.install("uv>=0.9")
+    common = ["--universal", "--python-version", "3.11", "--generate-hashes", "--quiet"]
+    common += ["--custom-compile-command", "nox -s lock", *session.posargs]
+    # One resolution for the whole suite; the smaller groups take the same versions.
+    same = ["-c", "requirements/test.txt"]
+    for group, extra in [("test", []), ("docs", same), ("portable", same), ("lint", [])]:
+        args = ["--group", f"pyproject.toml:{group}", *extra, "-o", f"requirements/{group}.txt"]
+        session.run("uv", "pip", "compile", *common, *args)
 
 
 @nox.session

@@ -43,9 +43,8 @@ def split(index, prefixes):
 
 def search_config(env, locale):
     """lang, separator and pipeline as Material's search plugin sets them for `locale`."""
-    names = env.list_templates()
-    own = f"partials/languages/{locale}.html"
-    modules = [env.get_template(t).module for t in (own, "partials/languages/en.html") if t in names]
+    files = [f"partials/languages/{locale}.html", "partials/languages/en.html"]
+    modules = [env.get_template(f).module for f in files if f in env.list_templates()]
 
     def t(key):
         return next((str(v) for m in modules if (v := m.t(key))), "")

@@ -75,5 +75,5 @@ def test_korean_is_stored_as_utf8_not_escaped(site):
 def test_english_pages_take_their_folder_as_search_base(site, page, base):
     """Material fetches search/search_index.json relative to the page config's base."""
     markup = (site / page).read_text(encoding="utf-8")
-    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', markup, re.S)
+    config = re.search(r'<script id="__config"[^>]*>(.*?)</script>', markup, re.S)
     assert json.loads(config.group(1))["base"] == base

@@ -1,5 +1,6 @@
 """The GitHub Actions workflows are valid: checked against GitHub's schema, offline."""
 
+import re
 import subprocess
 import sys
 
@@ -36,3 +37,11 @@ def test_platform_matrix_runs_the_portable_session():
     for needle in ("ubuntu-latest", "macos-latest", "windows-latest", '"3.11"', '"3.13"'):
         assert needle in text
     assert "nox -s portable" in text
+
+
+def test_a_weekly_job_tries_the_newest_versions():
+    """The scheduled job runs the suite unlocked (noxfile.py install() reads NOX_UNLOCKED)."""
+    text = (ROOT / ".github" / "workflows" / "newest.yml").read_text()
+    assert re.search(r"^  schedule:\n    - cron: \"[\d*]+ [\d*]+ \* \* [0-6]\"$", text, re.M)
+    assert 'NOX_UNLOCKED: "1"' in text and "nox -s tests" in text
+    assert 'os.environ.get("NOX_UNLOCKED")' in (ROOT / "noxfile.py").read_text()
