@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from platform_marks import LINUX, POSIX
@@ -228,6 +229,7 @@ def output_file(request):
 
 # The address the site is built for (mkdocs.yml reads SITE_URL): the sitemap's and 404 page's.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
+SITE_PATH = urlsplit(SITE_URL).path or "/"  # where the site's absolute links start
 BUILD_TIMEOUT = 120.0
 
 
@@ -290,7 +292,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def base_url(site):
-    """The built site on a free loopback port."""
+    """The built site on a free loopback port, at the path it was built for (SITE_PATH: "/" here,
+    "/<repository>/" for the Pages build), so its absolute links resolve as they will there."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -300,11 +303,16 @@ def base_url(site):
             self.send_header("LinkChecker", "local")  # LinkChecker: no rate limit for this host
             super().end_headers()
 
+        def translate_path(self, path):
+            if not path.startswith(SITE_PATH):
+                return str(site / "no such file")  # outside the site: 404
+            return super().translate_path("/" + path[len(SITE_PATH) :])
+
     handler = functools.partial(Quiet, directory=str(site))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}{SITE_PATH.rstrip('/')}"
         server.shutdown()
         thread.join(timeout=5)
 
