@@ -125,6 +125,23 @@ def test_stored_outputs_are_a_whole_run(lang):
     check_outputs(notebook(lang), lang)
 
 
+def test_the_output_checks_can_fail():
+    """Concurrent as slow as sequential, or an English label on the Korean plot, is caught."""
+    nb = notebook("ko")
+    table = code_cells(nb)[2]["outputs"][0]["data"]
+    lines = joined(table["text/markdown"]).splitlines()
+    table["text/markdown"] = "\n".join(
+        [*lines[:-1], "| 16 | 1.60 | 1.60 | 0.10 | 0.10 |"]  # threads took 16 delays
+    )
+    with pytest.raises(AssertionError, match="threads"):
+        check_outputs(nb, "ko")
+    nb = notebook("ko")
+    plot = code_cells(nb)[4]["outputs"][0]["data"]
+    plot["image/svg+xml"] = joined(plot["image/svg+xml"]).replace(">차례로<", ">sequential<")
+    with pytest.raises(AssertionError):
+        check_outputs(nb, "ko")
+
+
 def test_same_code_in_both_languages():
     """Only comments and strings (labels) differ: the token streams match otherwise."""
     skip = (tokenize.COMMENT, tokenize.NL)  # a comment may take more lines in one language
