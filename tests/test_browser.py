@@ -6,7 +6,7 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import LANGS, ROOT
+from conftest import LANGS, ROOT, SITE_PATH
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM_ARGS = [
@@ -90,6 +90,13 @@ SEARCHES = {
 WORDS = {"ko": ("타이밍에", "/non-blocking/"), "en": ("timing", "/en/non-blocking/")}
 
 
+def local(url):
+    """A URL's path within the site ("/en/x/"), wherever the site is served (SITE_PATH)."""
+    path = urlsplit(url).path
+    assert path.startswith(SITE_PATH), path
+    return "/" + path[len(SITE_PATH) :]
+
+
 def search(page, query):
     """Type `query` into Material's search box; return the search result's list element."""
     box = page.locator("input.md-search__input")
@@ -112,15 +119,15 @@ def test_search_finds_only_pages_of_its_language(page, base_url, site, lang):
     other = "en" if lang == "ko" else "ko"
     assert query in index_text(site, lang) and query not in index_text(site, other)
     fetched = []
-    page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
+    page.on("request", lambda r: fetched.append(r.url))
     page.goto(base_url + start)
     results = search(page, query)
     expect(results.locator(".md-search-result__item").first).to_be_visible()
     links = results.locator(".md-search-result__item > a")
-    paths = [urlsplit(h).path for h in links.evaluate_all("els => els.map(e => e.href)")]
+    paths = [local(h) for h in links.evaluate_all("els => els.map(e => e.href)")]
     assert expected in paths, paths
     assert all(p.startswith("/en/") == (lang == "en") for p in paths), paths
-    indexes = [p for p in fetched if p.endswith("/search_index.json")]
+    indexes = [local(u) for u in fetched if urlsplit(u).path.endswith("/search_index.json")]
     assert indexes == [own_index]  # this language's index, once; never the other one
 
 
