@@ -190,3 +190,11 @@ def test_the_checks_can_fail():
         "x.py:5: '''Does it.'''",
     ]
     assert prose_in_code('"""Usage: x.py PORT"""\nprint(__doc__)\n', "x.py") == []
+
+
+def test_the_theme_speaks_the_page_language(site):
+    """The light/dark switch is labelled in the page's language (mkdocs.yml: per-language theme)."""
+    korean = (site / "index.html").read_text(encoding="utf-8")
+    english = (site / "en" / "index.html").read_text(encoding="utf-8")
+    assert "어두운 화면으로 바꾸기" in korean and "Switch to" not in korean
+    assert "Switch to dark mode" in english and "화면으로 바꾸기" not in english
