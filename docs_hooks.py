@@ -1,106 +1,204 @@
-"""MkDocs hook: a notebook (`.ipynb`) is a page, rendered from its stored outputs.
+"""MkDocs hooks: notebooks as plain Material pages, and a faster build.
 
-Nothing is executed or timed at build time: tests/test_notebook.py runs the notebooks and
-`pytest --update-examples` stores their outputs in the .ipynb. This hook turns the notebook into
-the Markdown a page of this site is written in, so that the site's own Markdown pipeline renders
-it exactly like every other page (Material's code blocks and copy button, heading permalinks,
-table of contents, search):
+mkdocs-jupyter renders each notebook (`.ipynb`) from the outputs stored in it (`execute: false`:
+tests/test_notebook.py runs the notebooks and `pytest --update-examples` stores their outputs).
+Its HTML is JupyterLab's: a 570 KB stylesheet, a copy button, MathJax and Mermaid loaders from a
+CDN, prompts and layers of wrappers, headings whose ids it makes from their text (empty for a
+Korean heading). `slim_notebook` turns it into the markup of every other page of this site:
 
-- a Markdown cell is Markdown; a heading's `<a id="x"></a>` (an anchor Jupyter shows nowhere)
-  becomes the `{ #x }` id every Markdown page gives its headings, identical in both languages;
-- a code cell is a ```python block; its outputs follow it: a `text/markdown` result as Markdown
-  (the results table), text as a ```text block, an SVG plot as a file beside the page
-  (`experiment-1.svg`, loaded lazily, its size reserved);
-- the .ipynb itself is copied beside the page, for the download button (overrides/partials/
-  actions.html shows it when `page.nb_url` is set).
+- a heading takes the id of the `<a id="x"></a>` written in it (an anchor Jupyter shows
+  nowhere), identical in both languages, and Material's permalink; the table of contents is
+  rebuilt from those headings, so its links land on them;
+- code cells and text outputs become Material's code blocks (its styles, its copy button);
+- the plot moves from a data: URI to a file beside the page (`experiment-1.svg`), loaded lazily,
+  its size reserved, with an alt text in the page's language;
+- a link to a page's source (`server.md`, as Jupyter follows it) points to that page's URL.
 
-This replaces mkdocs-jupyter, which cost about 3 s of every build and rebuild (1.2 s to import
-nbconvert, then an HTML and a Markdown conversion of each notebook; its cache does not survive
-mkdocs-static-i18n, whose second-language build evicts the first language's entries), inlined
-JupyterLab's stylesheet and scripts, and gave Korean headings no usable id.
+mkdocs-jupyter converts each notebook twice per build (to HTML, and to Markdown for the table of
+contents); its own cache does not survive mkdocs-static-i18n (the second language's build evicts
+the first's entries). So the slimmed page is kept in a per-user folder of the temporary directory,
+keyed by the notebook's bytes, this file, mkdocs-jupyter's version and the site's pages: an
+unchanged notebook is converted once, not on every build and `mkdocs serve` rebuild.
 """
 
+import base64
+import hashlib
 import json
+import os
+import posixpath
 import re
-import shutil
 import sys
+import tempfile
+import types
+from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 import mkdocs.utils
+from bs4 import BeautifulSoup, Comment  # installed with nbconvert, which mkdocs-jupyter uses
+from bs4.formatter import HTMLFormatter
+from mkdocs.structure.toc import get_toc
 
 # MkDocs counts only Markdown files as pages; counting `.ipynb` too makes a notebook a page that
 # mkdocs-static-i18n localizes like the others (each language's folder has its own notebook).
 if ".ipynb" not in mkdocs.utils.markdown_extensions:
     mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
 
-HEADING_ANCHOR = re.compile(r'^(#{1,6} .*?) *<a id="([^"]+)"></a> *$', re.M)
 PLOT_ALT = {
     "ko": "N에 따른 네 가지 방법의 총 시간 그래프",
     "en": "Total time against N for the four ways",
 }
+CACHE = Path(tempfile.gettempdir()) / f"mkdocs-notebook-pages-{getattr(os, 'getuid', str)()}"
 
 
-def joined(value):
-    """A notebook's multi-line string: a list of lines, or one string."""
-    return value if isinstance(value, str) else "".join(value)
+def is_notebook(page):
+    return page.file.src_uri.endswith(".ipynb")
 
 
-def fence(language, text):
-    ticks = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`{3,}", text))])
-    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+def on_pre_page(page, config, files):
+    """Wrap mkdocs-jupyter's render (set by its on_pre_page, which runs before the hooks)."""
+    if not is_notebook(page):
+        return page
+    convert = page.render
+    lang = "ko" if config.theme["language"] == "ko" else "en"
+    pages = sorted(f"{f.src_uri} {f.url}" for f in files.documentation_pages())
+    key = hashlib.sha256()
+    for part in (
+        Path(page.file.abs_src_path).read_bytes(),
+        Path(__file__).read_bytes(),
+        version("mkdocs-jupyter").encode(),
+        repr((lang, page.file.src_uri, pages)).encode(),
+    ):
+        key.update(hashlib.sha256(part).digest())
+    cached = CACHE / f"{key.hexdigest()}.json"
+
+    def render(self, config, files):
+        try:
+            slim = json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            check_no_error(self.file)
+            convert(config, files)
+            slim = slim_notebook(self.content, self.file, files, PLOT_ALT[lang])
+            slim["title"] = self.title
+            CACHE.mkdir(mode=0o700, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}")
+            partial.write_text(json.dumps(slim), encoding="utf-8")
+            partial.replace(cached)  # whole or absent, even with two builds at once
+        self.content = slim["content"]
+        self.toc = get_toc(slim["toc"])
+        self.title = slim["title"]
+        self.notebook_files = slim["files"]
+
+    page.render = types.MethodType(render, page)
+    return page
 
 
-def svg_img(data, name, alt):
-    """An <img> for an SVG file, its width and height from the viewBox (matplotlib's points,
-    as CSS pixels: 96 / 72), so the space is reserved before the lazy file arrives."""
-    size = ""
-    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', data)
-    if box:
-        width, height = (round(float(v) * 4 / 3) for v in box.groups())
-        size = f' width="{width}" height="{height}"'
-    return f'<img alt="{alt}" src="{name}" loading="lazy"{size}>'
-
-
-def notebook_markdown(text, stem, alt):
-    """(Markdown, {file name: content}) for a notebook's JSON text."""
-    blocks, files = [], {}
-    for cell in json.loads(text)["cells"]:
-        source = joined(cell["source"])
-        if cell["cell_type"] == "markdown":
-            blocks.append(HEADING_ANCHOR.sub(r"\1 { #\2 }", source).rstrip())
-            continue
-        if cell["cell_type"] != "code":
-            continue
-        blocks.append(fence("python", source))
+def check_no_error(file):
+    """A stored error is a failed run (the tests store only clean ones): it stops the build."""
+    cells = json.loads(Path(file.abs_src_path).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
         for output in cell.get("outputs", []):
-            kind = output["output_type"]
-            if kind == "stream":
-                blocks.append(fence("text", joined(output["text"])))
-            elif kind == "error":  # a stored failure is a bug: the test stores only clean runs
-                raise ValueError(f"{stem}.ipynb stores an error: {output.get('ename')}")
-            else:  # execute_result, display_data: the richest format this site can show
-                data = output.get("data", {})
-                if "image/svg+xml" in data:
-                    name = f"{stem}-{len(files) + 1}.svg"
-                    files[name] = joined(data["image/svg+xml"])
-                    blocks.append(svg_img(files[name], name, alt))
-                elif "text/markdown" in data:
-                    blocks.append(joined(data["text/markdown"]))
-                elif "text/plain" in data:
-                    blocks.append(fence("text", joined(data["text/plain"])))
-    return "\n\n".join(blocks) + "\n", files
+            if output["output_type"] == "error":
+                raise ValueError(f"{file.src_uri} stores an error: {output.get('ename')}")
 
 
-def on_page_read_source(page, config):
-    if not page.file.src_uri.endswith(".ipynb"):
-        return None
-    stem = Path(page.file.src_uri).stem
-    text = Path(page.file.abs_src_path).read_text(encoding="utf-8")
-    alt = PLOT_ALT["ko" if config.theme["language"] == "ko" else "en"]
-    markdown, page.notebook_files = notebook_markdown(text, stem, alt)
-    page.nb_url = Path(page.file.src_uri).name  # beside the page: experiment/experiment.ipynb
-    return markdown
+def slim_notebook(html, file, files, alt):
+    """mkdocs-jupyter's HTML for a notebook as this site's page markup: {"content": HTML,
+    "toc": table-of-contents tokens, "files": {name: base64} to write beside the page}."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.select(
+        "style, script, .zeroclipboard-container, .clipboard-copy-txt, .jp-InputPrompt,"
+        " .jp-OutputPrompt, a.anchor-link"
+    ):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
+        comment.extract()
+    for pre in soup.select(".highlight-ipynb > pre, .jp-RenderedText > pre"):
+        code = soup.new_tag("code")
+        code.extend(list(pre.contents))
+        pre.append(code)
+        if "highlight-ipynb" in pre.parent["class"]:
+            pre.parent["class"] = ["highlight"]
+        else:
+            pre.wrap(soup.new_tag("div", attrs={"class": "highlight"}))
+    headings = []
+    for heading in soup.find_all(re.compile(r"^h[1-6]$")):
+        anchor = heading.find("a", id=True, href=False)
+        if anchor is None:
+            raise ValueError(f'{file.src_uri}: heading without <a id="..."></a>: {heading}')
+        heading["id"] = anchor["id"]
+        anchor.decompose()
+        text = heading.get_text().strip()
+        heading.clear()
+        heading.append(text)
+        link = soup.new_tag("a", attrs={"class": "headerlink", "href": f"#{heading['id']}"})
+        link["title"] = "Permanent link"
+        link.string = "\N{PILCROW SIGN}"
+        heading.append(link)
+        headings.append({"level": int(heading.name[1]), "id": heading["id"], "name": text})
+    for link in soup.find_all("a", href=True):
+        link["href"] = page_link(link["href"], file, files)
+    written = {}
+    for img in soup.select(".jp-RenderedSVG img, .jp-RenderedImage img"):
+        match = re.fullmatch(r"data:image/(svg\+xml|png);base64,(.*)", img["src"], re.S)
+        if match:
+            name = f"{Path(file.src_uri).stem}-{len(written) + 1}"
+            name += ".svg" if match.group(1) == "svg+xml" else ".png"
+            written[name] = match.group(2)
+            plot_img(img, name, alt, base64.b64decode(match.group(2)))
+    # JupyterLab's layers of <div class="jp-...">: without its stylesheet they only add weight
+    # (and focus stops); the cells' content stays, in order.
+    for div in soup.select("div.jupyter-wrapper, div[class^='jp-'], div.CodeMirror"):
+        div.unwrap()
+    soup.smooth()  # the blank lines the wrappers stood on: one line break between blocks
+    for text in soup.find_all(string=True, recursive=False):
+        if not text.strip():
+            text.replace_with("\n")
+    content = soup.decode(formatter=KeepAttributeOrder()).strip() + "\n"
+    return {"content": content, "toc": nested(headings), "files": written}
+
+
+def page_link(href, file, files):
+    """A relative link to a page's source (`server.md#x`) as that page's URL (`../server/#x`)."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        return href
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), parts.path))
+    found = files.get_file_from_path(target)
+    if found is None:
+        raise ValueError(f"{file.src_uri}: link to a missing page: {href}")
+    return found.url_relative_to(file) + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def plot_img(img, name, alt, data):
+    """Point an <img> at its file; width and height (for an SVG, from its viewBox: matplotlib's
+    points as CSS pixels, 96 / 72) reserve the space before the lazy file arrives."""
+    img.attrs = {"alt": alt, "src": name, "loading": "lazy"}
+    box = re.search(rb'viewBox="0 0 ([\d.]+) ([\d.]+)"', data)
+    if box:
+        img["width"] = str(round(float(box.group(1)) * 4 / 3))
+        img["height"] = str(round(float(box.group(2)) * 4 / 3))
+
+
+def nested(headings):
+    """Table-of-contents tokens (MkDocs' `get_toc`) from headings in document order."""
+    root = {"level": 0, "children": []}
+    stack = [root]
+    for heading in headings:
+        while stack[-1]["level"] >= heading["level"]:
+            stack.pop()
+        token = {**heading, "children": []}
+        stack[-1]["children"].append(token)
+        stack.append(token)
+    return root["children"]
+
+
+class KeepAttributeOrder(HTMLFormatter):
+    """Write attributes in their original order (BeautifulSoup sorts them by default)."""
+
+    def attributes(self, tag):
+        return tag.attrs.items()
 
 
 def on_env(env, config, files):
@@ -181,11 +279,10 @@ def cache_installed_template_listings():
 
 
 def on_post_page(output, page, config):
-    """Write the plot files and the notebook itself beside the page."""
-    if page.file.src_uri.endswith(".ipynb"):
+    """Write a notebook's plot files beside its page (mkdocs-jupyter copies the .ipynb there)."""
+    if is_notebook(page):
         folder = Path(page.file.abs_dest_path).parent
         folder.mkdir(parents=True, exist_ok=True)
-        for name, content in getattr(page, "notebook_files", {}).items():
-            (folder / name).write_text(content, encoding="utf-8")
-        shutil.copyfile(page.file.abs_src_path, folder / Path(page.file.src_uri).name)
+        for name, data in getattr(page, "notebook_files", {}).items():
+            (folder / name).write_bytes(base64.b64decode(data))
     return output

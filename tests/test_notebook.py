@@ -1,7 +1,9 @@
 """The experiment notebook: executed here (never by the build) against a real companion server,
 its claims checked as ratios, its outputs stored in the .ipynb (`--update-examples` rewrites
-them) and rendered from there in both languages, with its plot, and offered for download."""
+them) and rendered from there by mkdocs-jupyter (`execute: false`) in both languages, with
+its plot, and offered for download."""
 
+import base64
 import importlib.util
 import io
 import json
@@ -28,6 +30,7 @@ LABELS = {
 }
 AXES = {"ko": ("N (클라이언트 수)", "총 시간 (초)"), "en": ("N (clients)", "total time (s)")}
 HANGUL = re.compile("[\uac00-\ud7a3]")
+SAMPLE_NOTEBOOK = DOCS.parent / "tests" / "samples" / "notebook.ipynb"
 _spec = importlib.util.spec_from_file_location("docs_hooks", DOCS.parent / "docs_hooks.py")
 docs_hooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(docs_hooks)
@@ -186,34 +189,141 @@ def test_imports_the_clients_instead_of_copying_them():
         assert function not in text
 
 
+def project_config():
+    from mkdocs.config import load_config
+
+    return load_config(str(DOCS.parent / "mkdocs.yml"))
+
+
 def test_the_build_cannot_execute():
-    """The docs group has no kernel and no notebook runner; mkdocs.yml no executing plugin."""
+    """mkdocs-jupyter renders the stored outputs (`execute: false`); the docs group has no kernel
+    to run a notebook with."""
     import tomllib
 
     groups = tomllib.loads((DOCS.parent / "pyproject.toml").read_text())["dependency-groups"]
     docs = " ".join(d for d in groups["docs"] if isinstance(d, str))
-    for package in ("ipykernel", "nbclient", "mkdocs-jupyter", "matplotlib"):
+    assert "mkdocs-jupyter" in docs
+    for package in ("ipykernel", "nbclient", "matplotlib"):
         assert package not in docs
-    mkdocs = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
-    assert not re.search(r"^ *- mkdocs-jupyter", mkdocs, re.M)
+    options = project_config().plugins["mkdocs-jupyter"].config
+    assert (options["execute"], options["include_source"]) == (False, True)
 
 
-def test_the_hook_renders_stored_outputs_and_runs_nothing():
-    """A cell that would fail if run shows its stored output; a stored error stops the build."""
-    cells = [
-        {"cell_type": "markdown", "source": '## Heading <a id="the-id"></a>\n'},
-        {"cell_type": "code", "source": "1 / 0", "outputs": [stream("stored\n")]},
+def build_one_notebook(tmp_path, monkeypatch, nb):
+    """Build a site of one notebook with this site's mkdocs-jupyter options and docs_hooks.py,
+    the hook's cache in tmp_path (so mkdocs-jupyter converts it); the built page's HTML."""
+    import tempfile
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the hook's cache folder
+    docs = tmp_path / "docs"
+    docs.mkdir(parents=True)
+    (docs / "server.md").write_text("# Server\n\n## Options\n", encoding="utf-8")
+    (docs / "nb.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    options = dict(project_config().plugins["mkdocs-jupyter"].config)
+    config = {
+        "site_name": "one notebook",
+        "docs_dir": str(docs),
+        "site_dir": str(tmp_path / "site"),
+        "theme": {"name": "material", "language": "en"},
+        "hooks": [str(DOCS.parent / "docs_hooks.py")],
+        "plugins": [{"mkdocs-jupyter": options}],
+        "markdown_extensions": [{"toc": {"permalink": True}}],
+    }
+    (tmp_path / "mkdocs.yml").write_text(json.dumps(config), encoding="utf-8")
+    build(load_config(str(tmp_path / "mkdocs.yml"), strict=True))
+    return (tmp_path / "site" / "nb" / "index.html").read_text(encoding="utf-8")
+
+
+def test_mkdocs_jupyter_shows_stored_outputs_and_runs_nothing(tmp_path, monkeypatch):
+    """A cell that raises if run (`1 / 0`) shows its stored output through the real plugin and
+    hook; a stored error stops the build."""
+    nb = json.loads(SAMPLE_NOTEBOOK.read_text(encoding="utf-8"))
+    html = build_one_notebook(tmp_path / "clean", monkeypatch, nb)
+    article = html[html.index("<article") : html.index("</article>")]
+    assert '<div class="highlight"><pre><code>stored\n</code></pre></div>' in article
+    assert "ZeroDivisionError" not in html and "Traceback" not in html
+    assert '<h2 id="a-table">A table<a class="headerlink" href="#a-table"' in article
+    assert '<a href="#a-table" class="md-nav__link">' in html  # the toc, on the same id
+    assert '<a href="../server/#options">' in article
+    assert (tmp_path / "clean" / "site" / "nb" / "nb-1.svg").read_bytes().startswith(b"<?xml")
+    assert (tmp_path / "clean" / "site" / "nb" / "nb.ipynb").exists()  # include_source
+
+    nb["cells"][1]["outputs"] = [
+        {"output_type": "error", "ename": "ZeroDivisionError", "evalue": "", "traceback": []}
     ]
-    markdown, files = docs_hooks.notebook_markdown(json.dumps({"cells": cells}), "nb", "alt")
-    assert markdown == "## Heading { #the-id }\n\n```python\n1 / 0\n```\n\n```text\nstored\n```\n"
-    assert files == {}
-    cells[1]["outputs"] = [{"output_type": "error", "ename": "ZeroDivisionError"}]
     with pytest.raises(ValueError, match="nb.ipynb stores an error: ZeroDivisionError"):
-        docs_hooks.notebook_markdown(json.dumps({"cells": cells}), "nb", "alt")
+        build_one_notebook(tmp_path / "error", monkeypatch, nb)
 
 
-def stream(text):
-    return {"output_type": "stream", "name": "stdout", "text": text}
+def test_the_hook_slims_mkdocs_jupyters_html():
+    """docs_hooks.slim_notebook on mkdocs-jupyter's real output for tests/samples/notebook.ipynb
+    (tests/samples/notebook.mkdocs-jupyter.html: `mkdocs_jupyter.convert.nb2html(path,
+    theme="")`, only the <style> bodies cut): headings take their explicit ids, the toc follows,
+    Material code blocks, a page link as its URL, the plot as a file, nothing of JupyterLab."""
+    from mkdocs.structure.files import File, Files
+
+    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
+    files = Files([page, File("server.md", "/docs", "/site", use_directory_urls=True)])
+    html = (SAMPLE_NOTEBOOK.parent / "notebook.mkdocs-jupyter.html").read_text(encoding="utf-8")
+    slim = docs_hooks.slim_notebook(html, page, files, "alt")
+    code = '<div class="highlight"><pre><code><span></span>'
+    assert slim["content"] == "\n".join(
+        [
+            '<h1 id="title">Title<a class="headerlink" href="#title" title="Permanent link">'
+            '¶</a></h1><p>Read <a href="../server/#options">the server page</a> first.</p>',
+            f'{code}<span class="mi">1</span> <span class="o">/</span> <span class="mi">0</span>',
+            "</code></pre></div>",
+            '<div class="highlight"><pre><code>stored',
+            "</code></pre></div>",
+            '<h2 id="a-table">A table<a class="headerlink" href="#a-table" title="Permanent link">'
+            "¶</a></h2>",
+            f'{code}<span class="n">Markdown</span><span class="p">(</span><span class="n">table'
+            '</span><span class="p">)</span>',
+            "</code></pre></div>",
+            "<table>",
+            "<thead>",
+            "<tr>",
+            '<th style="text-align:right">N</th>',
+            '<th style="text-align:right">s</th>',
+            "</tr>",
+            "</thead>",
+            "<tbody>",
+            "<tr>",
+            '<td style="text-align:right">1</td>',
+            '<td style="text-align:right">0.10</td>',
+            "</tr>",
+            "</tbody>",
+            "</table>",
+            '<h3 id="the-plot">그래프<a class="headerlink" href="#the-plot" title="Permanent link">'
+            "¶</a></h3>",
+            f'{code}<span class="n">plt</span><span class="o">.</span><span class="n">show</span>'
+            '<span class="p">()</span>',
+            "</code></pre></div>",
+            '<img alt="alt" src="nb-1.svg" loading="lazy" width="40" height="20"/>',
+            "",
+        ]
+    )
+    leaf = {"children": []}
+    assert slim["toc"] == [
+        {"level": 1, "id": "title", "name": "Title", "children": [
+            {"level": 2, "id": "a-table", "name": "A table", "children": [
+                {"level": 3, "id": "the-plot", "name": "그래프", **leaf}
+            ]}
+        ]}
+    ]  # fmt: skip
+    assert base64.b64decode(slim["files"]["nb-1.svg"]).startswith(b'<?xml version="1.0"')
+    assert set(slim) == {"content", "toc", "files"}
+
+
+def test_a_heading_without_its_id_stops_the_build():
+    from mkdocs.structure.files import File, Files
+
+    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
+    with pytest.raises(ValueError, match='nb.ipynb: heading without <a id="..."></a>'):
+        docs_hooks.slim_notebook('<h2 id="n">N을 바꿔 가며</h2>', page, Files([page]), "alt")
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -238,6 +348,6 @@ def test_rendered_with_its_results_and_plot(site, lang):
     assert "jupyter-wrapper{--md-red" not in html and "cdnjs" not in html  # slimmed by the hook
     alt = "N에 따른 네 가지 방법의 총 시간 그래프" if lang == "ko" else "Total time against N"
     assert f'<img alt="{alt}' in html
-    assert re.search(r'<a href="experiment\.ipynb"[^>]* download(="")?>', html)  # beside the page
+    assert re.search(r'<a href="[^"]*/experiment/experiment\.ipynb"[^>]* download>', html)
     downloaded = json.loads((folder / "experiment.ipynb").read_text(encoding="utf-8"))
     assert downloaded["cells"] == notebook(lang)["cells"]
