@@ -7,8 +7,9 @@ import pytest
 from conftest import ANCHOR, FENCE, HEADING, INCLUDE, LANGS, ROOT, SNIPPETS, includes, pages, read
 from test_site import page_html
 
-# A notebook heading's id: an anchor Jupyter shows nowhere, which docs_hooks.py turns into the
-# `{ #id }` the Markdown pages write.
+# A notebook heading's id: an anchor Jupyter shows nowhere, which docs_hooks.py makes the id of
+# the heading mkdocs-jupyter renders (and of its table-of-contents link), like the `{ #id }` the
+# Markdown pages write.
 NB_ANCHOR = re.compile(r'<a id="(?P<id>[a-z0-9-]+)"></a>\s*$')
 
 
@@ -81,7 +82,7 @@ def test_built_pages_have_the_same_unique_heading_ids(site, page):
 
 
 def test_the_built_heading_check_can_fail():
-    """The Korean notebook page as mkdocs-jupyter built it: ids "n" and "", twice each."""
+    """The Korean notebook page as mkdocs-jupyter alone builds it: ids "n" and "", twice each."""
     before = '<article><h1 id="n">a</h1><h2 id="">b</h2><h2 id="n">c</h2><h2>d</h2></article>'
     assert built_headings(before) == [(1, "n"), (2, ""), (2, "n"), (2, None)]
 
