@@ -180,18 +180,19 @@ def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=
     file to write the timed socket calls to (see tests/harness/socket_trace.py). `flags`: more
     interpreter options (`-I` shows what happens when the redirect is not loaded).
     """
+    args, env = snippet_command(name, port, strict, trace, flags)
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def snippet_command(name, port, strict=True, trace=None, flags=()):
+    """The command line and environment run_snippet() runs `snippets/<name>.py` with (for a
+    test that starts several snippets at once with subprocess.Popen, cwd=ROOT)."""
     env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
     env.pop("PYTHONWARNINGS", None)
     if trace:
         env["SNIPPET_TRACE"] = str(trace)
-    return subprocess.run(
-        [sys.executable, *flags, *(["-W", "error"] if strict else []), f"snippets/{name}.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    args = [sys.executable, *flags, *(["-W", "error"] if strict else []), f"snippets/{name}.py"]
+    return args, env
 
 
 def printed_output(name):
@@ -315,6 +316,46 @@ def base_url(site):
         yield f"http://127.0.0.1:{server.server_address[1]}{SITE_PATH.rstrip('/')}"
         server.shutdown()
         thread.join(timeout=5)
+
+
+TIMING = pytest.mark.xdist_group("timing")  # see pytest_configure
+
+
+def pytest_configure(config):
+    """Tests whose bounds are wall-clock times carry `xdist_group("timing")` (TIMING): under
+    pytest-xdist (`-n 4`) they all run on one worker, one after another, so they never compete
+    with each other for the CPUs; the other workers run the rest. `-n` alone means `--dist load`,
+    which ignores groups: it becomes `--dist loadgroup` here (an explicit other --dist is kept).
+    A serial run, and `nox -s portable` (no xdist installed), are unaffected.
+    """
+    config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    if config.getoption("dist") == "load":  # the controller of `-n N`
+        config.option.dist = "loadgroup"
+    if getattr(config, "workerinput", {}).get("loadgroup"):  # its workers: they name the groups
+        config.option.loadgroup = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """(xdist, controller) A worker parses the command line, not the controller's options: tell
+    it that the run is `--dist loadgroup`, so it adds each test's group to its id."""
+    node.workerinput["loadgroup"] = node.config.getoption("dist") == "loadgroup"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """(xdist worker, loadgroup) The worker names each grouped test's group in its id
+    (`id@timing`), which the controller's scheduler reads. pytest-xdist 3.8 does it by setting
+    item._nodeid, which pytest 9 no longer reads (Node.nodeid is str(item._id)): without this,
+    the groups are silently ignored. Done here only when xdist's own naming did not take."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark and "@" not in item.nodeid.rpartition("]")[2] and hasattr(item, "_id"):
+            item._id = type(item._id).parse(f"{item.nodeid}@{mark.args[0]}")
 
 
 def pytest_sessionfinish(session, exitstatus):

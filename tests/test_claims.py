@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 
 import platform_marks
 import pytest
+from conftest import TIMING
 from loopback import connected_pair, listener
 
 linux_only = platform_marks.linux_only("measures Linux behaviour")
@@ -59,6 +60,7 @@ def background(target):
 # --- more-corrections.md#non-blocking-is-not-asynchronous --------------------------------------
 
 
+@TIMING
 @linux_only
 def test_connect_goes_on_in_the_background_ealready_then_eisconn():
     """more-corrections.md#non-blocking-is-not-asynchronous: a non-blocking connect() that
@@ -85,6 +87,7 @@ def test_connect_goes_on_in_the_background_ealready_then_eisconn():
         assert sock.connect_ex(server.getsockname()) == errno.EISCONN
 
 
+@TIMING
 def test_non_blocking_mode_belongs_to_the_socket_not_the_call():
     """more-corrections.md#non-blocking-is-not-asynchronous: non-blocking is a flag on the open
     socket (O_NONBLOCK on the open file description), not a property of one call: a dup()'d
@@ -108,6 +111,7 @@ def test_non_blocking_mode_belongs_to_the_socket_not_the_call():
 # --- blocking.md#no-server, non-blocking.md#no-server ------------------------------------------
 
 
+@TIMING
 @linux_only
 def test_refused_connection_is_reported_at_once_on_linux_loopback(closed_port):
     """blocking.md#no-server and non-blocking.md#no-server: on Linux loopback a connection to a
@@ -134,6 +138,7 @@ def test_refused_connection_is_reported_at_once_on_linux_loopback(closed_port):
 # --- timeouts.md ------------------------------------------------------------------------------
 
 
+@TIMING
 @linux_only
 def test_full_backlog_drops_the_syn_on_linux_so_connect_waits():
     """timeouts.md#timeout-error: on Linux a full accept queue drops the SYN; the client is not
@@ -150,6 +155,7 @@ def test_full_backlog_drops_the_syn_on_linux_so_connect_waits():
             socket.create_connection(server.getsockname(), timeout=0.2)
 
 
+@TIMING
 def test_a_timeout_is_per_call_not_a_deadline():
     """timeouts.md#per-call: the timeout bounds each call, not the conversation. A peer that
     trickles one byte every 0.05 s keeps a recv() loop with timeout 0.5 going for as long as it
@@ -176,6 +182,7 @@ def test_a_timeout_is_per_call_not_a_deadline():
     assert took > 1.5 * timeout, took
 
 
+@TIMING
 def test_sendall_timeout_is_a_total_since_python_3_5():
     """timeouts.md#per-call: sendall() is the exception. Its timeout is the total time for the
     whole buffer (Python 3.5+). A reader that takes 16 KiB every 0.02 s keeps every single wait
@@ -208,10 +215,11 @@ def test_sendall_timeout_is_a_total_since_python_3_5():
                 took = time.monotonic() - started
             finally:
                 done.set()
-    assert timeout * 0.9 <= took < timeout * 4, took
+    assert timeout * 0.9 <= took < timeout * 5, took
     assert sum(1 for n in reads if n) >= 5, reads  # the peer kept reading: progress was made
 
 
+@TIMING
 @linux_only
 def test_create_connection_gives_each_address_the_whole_timeout(monkeypatch):
     """timeouts.md#per-call: create_connection() applies its timeout to each address in turn
@@ -229,7 +237,7 @@ def test_create_connection_gives_each_address_the_whole_timeout(monkeypatch):
         with pytest.raises(TimeoutError):
             socket.create_connection(("example.invalid", 80), timeout=0.3)
         took = time.monotonic() - started
-    assert 0.55 <= took < 2, took
+    assert 0.55 <= took < 3, took  # about 0.6 s, within 5x on a loaded machine
 
 
 def test_blocking_is_the_default_only_without_setdefaulttimeout():
@@ -309,6 +317,7 @@ def test_empty_datagram_is_empty_bytes_on_udp():
 # --- busy-waiting.md#polling, glossary.md -----------------------------------------------------
 
 
+@TIMING
 def test_sleep_polling_costs_latency_not_cpu():
     """busy-waiting.md#polling and glossary.md (busy waiting): retrying with a sleep() in
     between is polling, not busy waiting. It burns little CPU, but each message waits for the

@@ -4,6 +4,13 @@ Every client snippet except the post's two originals must end a failed conversat
 line on stderr and exit status 1 within 5 s (the no-server case is in test_snippets.py, from the
 catalog's `no_server`). The peers here run in the test process, on port 0; `run_snippet` points
 the snippet's 127.0.0.1:8080 at them.
+
+Against the silent peer and the full backlog each client waits out its 3 s timeout, so the
+clients of one fault case are started all at once (the `fleet` fixture), each against a peer of
+its own, and each test collects its own client's outcome; "within 5 s" is still measured from
+that process's own start to its exit. The tests with a time bound are in the xdist group
+"timing" (conftest.TIMING), so a parallel run starts each fleet once, on one worker, where the
+other timing-sensitive tests run one after another.
 """
 
 import ast
@@ -15,11 +22,23 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
 
 import pytest
 from catalog import CATALOG, CLIENTS, SUCCEEDS, params
-from conftest import HARNESS, ROOT, SNIPPETS, printed_output, run_snippet
+from conftest import (
+    HARNESS,
+    ROOT,
+    RUN_TIMEOUT,
+    SNIPPETS,
+    TIMING,
+    printed_output,
+    run_snippet,
+    snippet_command,
+)
 from loopback import Peer
 
 GREETING = b"hello from server.py\n"
@@ -84,34 +103,91 @@ def outcome(name, case):
     return (0, printed_output(name), "") if expected is SUCCEEDS else expected
 
 
+class Launched:
+    """One snippet process started now; a thread collects its output and the moment it exits."""
+
+    def __init__(self, name, port):
+        args, env = snippet_command(name, port)
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.thread = threading.Thread(target=self._collect, daemon=True)
+        self.thread.start()
+
+    def _collect(self):
+        try:
+            stdout, stderr = self.process.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never leave a client behind; its exit status says -9
+            stdout, stderr = self.process.communicate()
+        self.took = time.monotonic() - self.started  # from its own start to its exit
+        self.result = subprocess.CompletedProcess(
+            self.process.args, self.process.returncode, stdout, stderr
+        )
+
+    def wait(self):
+        self.thread.join(RUN_TIMEOUT + 10)
+        assert not self.thread.is_alive()
+        return self.took, self.result
+
+
+PEERS = {"silent": lambda: Peer(silent), "reset": lambda: Peer(reset), "backlog": FullBacklog}
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """fleet(case, name) -> (seconds, result, peer) of snippets/<name>.py against a peer of `case`.
+
+    The first call for a case starts every client of OURS that runs on this platform at once,
+    each against a new peer of its own (the full backlogs are made in parallel: each proves its
+    SYN drop with a 0.2 s probe); the peers stay open until every client has exited.
+    """
+    runnable = [name for name in OURS if sys.platform in CATALOG[name].platforms]
+    started = {}
+    with ExitStack() as stack:
+
+        def get(case, name):
+            if case not in started:
+                with ThreadPoolExecutor(len(runnable)) as pool:
+                    made = list(pool.map(lambda _: PEERS[case](), runnable))
+                peers = [stack.enter_context(closing(peer)) for peer in made]
+                pairs = zip(runnable, peers, strict=True)
+                started[case] = {n: (Launched(n, peer.port), peer) for n, peer in pairs}
+            launched, peer = started[case][name]
+            return (*launched.wait(), peer)
+
+        yield get
+        for clients in started.values():  # every client has exited before its peer closes
+            for launched, _ in clients.values():
+                launched.wait()
+
+
+@TIMING
 @pytest.mark.parametrize("name", params(OURS))
-def test_silent_peer(name):
-    with Peer(silent) as peer:
-        took, result = timed_run(name, peer.port)
-        assert peer.accepted >= 1  # the redirect reached this peer
+def test_silent_peer(name, fleet):
+    took, result, peer = fleet("silent", name)
+    assert peer.accepted >= 1  # the redirect reached this peer
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "silent")
     assert took < WITHIN
 
 
+@TIMING
 @pytest.mark.parametrize("name", params(OURS))
-def test_reset_peer(name):
-    with Peer(reset) as peer:
-        took, result = timed_run(name, peer.port)
-        assert peer.accepted >= 1
+def test_reset_peer(name, fleet):
+    took, result, peer = fleet("reset", name)
+    assert peer.accepted >= 1
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "reset")
     assert took < WITHIN
 
 
+@TIMING
 @pytest.mark.skipif(
     sys.platform == "win32", reason="Windows refuses a connection when the backlog is full"
 )
 @pytest.mark.parametrize("name", params(OURS))
-def test_connect_times_out(name):
-    backlog = FullBacklog()
-    try:
-        took, result = timed_run(name, backlog.port)
-    finally:
-        backlog.close()
+def test_connect_times_out(name, fleet):
+    took, result, _ = fleet("backlog", name)
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "backlog")
     assert took < WITHIN
 
@@ -170,6 +246,7 @@ def test_many_clients_reset(many_clients, strategy):
         many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
 
 
+@TIMING
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_many_clients_silent(many_clients, strategy, monkeypatch):
     monkeypatch.setattr(many_clients, "TIMEOUT", 0.3)
@@ -208,6 +285,7 @@ def test_connect_ex_can_fail_at_once_and_leave_so_error_at_0():
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
 
 
+@TIMING
 @pytest.mark.skipif(sys.platform != "linux", reason="Linux's answer to a broadcast address")
 def test_selectors_client_reports_an_immediate_connect_error(closed_port):
     patch = (
@@ -357,6 +435,7 @@ def half_a_greeting(conn):
     conn.shutdown(socket.SHUT_WR)
 
 
+@TIMING
 @pytest.mark.parametrize(
     ("name", "stdout"),
     [("many_clients", ""), ("asyncio_client", "blocking: False\n" if os.name == "posix" else "")],

@@ -8,9 +8,12 @@ import socket
 
 import pytest
 from catalog import CATALOG, ECHO_SERVERS, SERVERS, names
-from conftest import printed_output, read_line, run_snippet, start_server
+from conftest import TIMING, printed_output, read_line, run_snippet, start_server
 from loopback import Peer, forward_to
 from platform_marks import posix_only
+
+# Each server must stop within a second (the fixture, and the stop test): the timing group.
+pytestmark = TIMING
 
 # Clients whose output differs between servers only by the greeting line.
 CLIENTS = names(everywhere=True)

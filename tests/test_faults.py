@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 from catalog import SERVERS
-from conftest import read_line, start_server
+from conftest import TIMING, read_line, start_server
 from loopback import flood
 from platform_marks import linux_only
 
 # RSS from /proc, 1,000 descriptors in this process (macOS allows 256 by default), SIGINT.
-pytestmark = linux_only("/proc and 1,000 open descriptors")
+# Every server here must stop within a second (the fixture): the timing group (conftest.TIMING).
+pytestmark = [linux_only("/proc and 1,000 open descriptors"), TIMING]
 HELD = 1000
 
 

@@ -14,6 +14,7 @@ import time
 from contextlib import ExitStack
 
 import pytest
+from conftest import TIMING
 from loopback import connected_pair, listener
 
 RELEASE = 0.5  # blocking mode: the other side acts after this long
@@ -113,6 +114,7 @@ def outcome(case, timeout):
         return f":material-timer-sand: → `{returns}`", took
 
 
+@TIMING
 @pytest.mark.skipif(
     sys.platform != "linux", reason="the table is Linux's (Windows refuses on a full backlog)"
 )

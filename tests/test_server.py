@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, SNIPPETS, run_snippet, start_server, transcript
+from conftest import ROOT, SNIPPETS, TIMING, run_snippet, start_server, transcript
 from platform_marks import posix_only
 
 GREETING = b"hello from server.py\n"
@@ -37,13 +37,15 @@ def test_greets_then_echoes_until_the_client_closes(servers):
         assert sock.recv(1) == b""
 
 
+@TIMING
 def test_delay_postpones_the_greeting(servers):
     with connect(servers(1.0).port) as sock:
         started = time.monotonic()
         assert recv_exactly(sock, len(GREETING)) == GREETING
-        assert 0.9 <= time.monotonic() - started < 3
+        assert 0.9 <= time.monotonic() - started < 5  # 1 s, within 5x on a loaded machine
 
 
+@TIMING
 def test_serves_clients_at_once(servers):
     port = servers(1.0).port
     started = time.monotonic()
@@ -57,6 +59,7 @@ def test_serves_clients_at_once(servers):
     assert time.monotonic() - started < 5  # one delay for all 20, not 20 delays
 
 
+@TIMING
 @posix_only("signals sent to a child process")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_it_cleanly_and_closes_clients(signum, tmp_path):

@@ -25,10 +25,12 @@ from pathlib import Path
 
 import pytest
 from catalog import ECHO_SERVERS, SERVERS
-from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, as_in_a_terminal, read_line
+from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, TIMING, as_in_a_terminal, read_line
 from loopback import flood
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
+# Each server must stop within a second (assert_clean_stop): the timing group.
+pytestmark = TIMING
 
 ASYNCIO_SERVERS = [n for n in SERVERS if "import asyncio" in (SNIPPETS / f"{n}.py").read_text()]
 PLAIN_SERVERS = [n for n in SERVERS if n not in ASYNCIO_SERVERS]
