@@ -171,7 +171,10 @@ def test_clients_work_with_another_greeting_server(name):
         thread.start()
         try:
             result = run_snippet(name, server.server_address[1])
-            assert server.connections == CATALOG[name].connections
+            expected, deadline = CATALOG[name].connections, time.monotonic() + 5
+            while server.connections < expected and time.monotonic() < deadline:
+                time.sleep(0.01)  # serve_forever() may accept just after a short client has left
+            assert server.connections == expected
         finally:
             server.shutdown()
             thread.join(timeout=5)
