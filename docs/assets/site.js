@@ -12,14 +12,14 @@ document.addEventListener("click", (event) => {
 });
 
 // 2. Accessibility: a name for the search dialog, and no landmark role for the navs Material
-//    puts around the copy buttons inside <main>. Material adds the navs after loading.
-const nameThem = () => {
+//    puts around the copy buttons inside <main>. Material adds the navs when it mounts its
+//    components on document$ (its documented hook for extra JavaScript, which emits once the
+//    page is loaded): one pass after that, rather than three (at once, on DOMContentLoaded, on
+//    load).
+document$.subscribe(() => {
   const search = document.querySelector('.md-search[role="dialog"]:not([aria-label])');
   if (search) search.setAttribute("aria-label", document.documentElement.lang === "ko" ? "검색" : "Search");
-  document
-    .querySelectorAll("nav.md-code__nav:not([role])")
-    .forEach((nav) => nav.setAttribute("role", "none"));
-};
-nameThem();
-document.addEventListener("DOMContentLoaded", nameThem);
-window.addEventListener("load", nameThem);
+  for (const nav of document.querySelectorAll("nav.md-code__nav:not([role])")) {
+    nav.setAttribute("role", "none");
+  }
+});
