@@ -46,6 +46,7 @@ async def main(port):
     try:
         await stop.wait()  # (7)
     finally:
+        loop.set_exception_handler(lambda loop, context: None)
         server.close()
         for writer in clients:
             writer.transport.abort()  # (8)

@@ -70,6 +70,7 @@ async def main(host, port, delay):
     try:
         await stop.wait()
     finally:  # (8)
+        loop.set_exception_handler(lambda loop, context: None)
         server.close()
         for writer, task in clients.items():
             writer.transport.abort()  # (9)
