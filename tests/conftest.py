@@ -358,6 +358,23 @@ def pytest_collection_modifyitems(config, items):
             item._id = type(item._id).parse(f"{item.nodeid}@{mark.args[0]}")
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """(xdist controller) loadgroup, reading the group of a parametrized test too: pytest 9
+    prints the id set above as `test[param]@group]`, which xdist's own scheduler takes for a
+    test of no group."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Scheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            group = re.search(r"@([\w-]+)\]?$", nodeid)
+            return group.group(1) if group else nodeid
+
+    return Scheduling(config, log)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """On Linux (this project's CI) nothing may skip: a skip there is a failure."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
