@@ -77,7 +77,9 @@ def test_timeline_of_the_two_clients(servers, tmp_path, request):
     nonblocking = {call[0]: call for call in traces["nonblocking_client"]}
     for call, expected in (("connect", "EINPROGRESS"), ("recv", "EAGAIN")):
         _, begin, end, outcome = nonblocking[call]
-        assert outcome == f"BlockingIOError {expected}" and end - begin < 0.005, call
+        # Well under a millisecond on an idle machine; on a loaded one still a small fraction of
+        # the second the blocking recv() waits.
+        assert outcome == f"BlockingIOError {expected}" and end - begin < DELAY / 20, call
 
     for lang in LABELS:  # both languages from this one run
         svg = draw(traces, lang)
