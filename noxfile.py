@@ -69,7 +69,8 @@ def docs(session):
 def tests(session):
     """The whole suite: snippets against a real server, the strict build, the browser test."""
     install(session, "test")
-    session.run("pytest", *session.posargs, env=ENV)
+    # With -n N, the tests timed by the wall clock run on one worker (conftest.TIMING).
+    session.run("pytest", "--dist", "loadgroup", *session.posargs, env=ENV)
 
 
 @nox.session

@@ -322,57 +322,12 @@ TIMING = pytest.mark.xdist_group("timing")  # see pytest_configure
 
 
 def pytest_configure(config):
-    """Tests whose bounds are wall-clock times carry `xdist_group("timing")` (TIMING): under
-    pytest-xdist (`-n 4`) they all run on one worker, one after another, so they never compete
-    with each other for the CPUs; the other workers run the rest. `-n` alone means `--dist load`,
-    which ignores groups: it becomes `--dist loadgroup` here (an explicit other --dist is kept).
-    A serial run, and `nox -s portable` (no xdist installed), are unaffected.
+    """Tests whose bounds are wall-clock times carry `xdist_group("timing")` (TIMING): with
+    `--dist loadgroup`, which `nox -s tests` passes, `-n 4` runs them all on one worker, one after
+    another, so they never compete with each other for the CPUs. (pytest 9 drops xdist 3.8's
+    groups, which set a node id pytest 9 no longer reads: pyproject keeps pytest < 9.)
     """
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    if config.getoption("dist") == "load":  # the controller of `-n N`
-        config.option.dist = "loadgroup"
-    if getattr(config, "workerinput", {}).get("loadgroup"):  # its workers: they name the groups
-        config.option.loadgroup = True
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node):
-    """(xdist, controller) A worker parses the command line, not the controller's options: tell
-    it that the run is `--dist loadgroup`, so it adds each test's group to its id."""
-    node.workerinput["loadgroup"] = node.config.getoption("dist") == "loadgroup"
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """(xdist worker, loadgroup) The worker names each grouped test's group in its id
-    (`id@timing`), which the controller's scheduler reads. pytest-xdist 3.8 does it by setting
-    item._nodeid, which pytest 9 no longer reads (Node.nodeid is str(item._id)): without this,
-    the groups are silently ignored. Done here only when xdist's own naming did not take."""
-    if not getattr(config.option, "loadgroup", False):
-        return
-    for item in items:
-        mark = item.get_closest_marker("xdist_group")
-        if mark and "@" not in item.nodeid.rpartition("]")[2] and hasattr(item, "_id"):
-            item._id = type(item._id).parse(f"{item.nodeid}@{mark.args[0]}")
-
-
-@pytest.hookimpl(optionalhook=True, tryfirst=True)
-def pytest_xdist_make_scheduler(config, log):
-    """(xdist controller) loadgroup, reading the group of a parametrized test too: pytest 9
-    prints the id set above as `test[param]@group]`, which xdist's own scheduler takes for a
-    test of no group."""
-    if config.getoption("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadGroupScheduling
-
-    class Scheduling(LoadGroupScheduling):
-        def _split_scope(self, nodeid):
-            group = re.search(r"@([\w-]+)\]?$", nodeid)
-            return group.group(1) if group else nodeid
-
-    return Scheduling(config, log)
 
 
 def pytest_sessionfinish(session, exitstatus):
