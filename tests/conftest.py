@@ -55,13 +55,24 @@ RUN_TIMEOUT = 20.0
 class Server:
     process: subprocess.Popen
     port: int
-    log: Path
+    log: Path  # its stdout
+    err: Path  # its stderr
     script: str
 
     @property
     def greeting(self):
         """Every server of this guide greets with its own file name."""
         return f"hello from {self.script}\n".encode()
+
+    def connect(self, timeout=5.0):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def assert_serving(self):
+        """A new client gets the greeting and its echo."""
+        with self.connect() as sock:
+            assert read_line(sock) == self.greeting
+            sock.sendall(b"still there?\n")
+            assert read_line(sock) == b"still there?\n"
 
     def stop_cleanly(self, signum=signal.SIGTERM):
         """Stop it; on POSIX it must exit 0 within a second, "server stopped" last, no stderr.
@@ -83,12 +94,13 @@ class Server:
         started = time.monotonic()
         self.process.send_signal(signum)
         try:
-            _, stderr = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()  # never leave a server behind, even when the test fails
-            self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
             raise
-        return time.monotonic() - started, self.process.returncode, self.log.read_text(), stderr
+        seconds = time.monotonic() - started
+        return seconds, self.process.returncode, self.log.read_text(), self.err.read_text()
 
 
 def as_in_a_terminal():
@@ -101,33 +113,46 @@ def as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_server(log_dir, *args, script="server.py"):
+def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None):
     """Start snippets/<script> on a free port and wait until it says it listens.
 
     server.py takes `--port 0`; the step-by-step echo servers take the port as their argument.
+    `wrapper`: a Python file run first, which runs the snippet as __main__ (it takes the
+    snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX).
     """
     port_args = ["--port", "0"] if script == "server.py" else ["0"]
+    command = [sys.executable, "-W", "error", *([str(wrapper)] if wrapper else [])]
+    command += [str(SNIPPETS / script), *port_args, *args]
     log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
-    with log.open("w") as out:
+    err = log.with_suffix(".err")
+
+    def in_the_child():
+        as_in_a_terminal()
+        if nofile:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    with log.open("w") as stdout, err.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-W", "error", str(SNIPPETS / script), *port_args, *args],
-            stdout=out,
-            stderr=subprocess.PIPE,
+            command,
+            stdout=stdout,
+            stderr=stderr,
             text=True,
             cwd=ROOT,
-            preexec_fn=as_in_a_terminal if POSIX else None,
+            preexec_fn=in_the_child if POSIX else None,
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         match = re.match(r"listening on 127\.0\.0\.1:(\d+)\b", log.read_text())
         if match:
-            return Server(process, int(match.group(1)), log, script)
+            return Server(process, int(match.group(1)), log, err, script)
         if process.poll() is not None:
             break
         time.sleep(0.02)
     process.kill()
-    _, stderr = process.communicate(timeout=5)
-    pytest.fail(f"{script} did not start: {log.read_text()!r} {stderr!r}")
+    process.wait(timeout=5)
+    pytest.fail(f"{script} did not start: {log.read_text()!r} {err.read_text()!r}")
 
 
 @pytest.fixture(scope="session")

@@ -36,14 +36,10 @@ def rss_kib(server):
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
-def connect(server, timeout=5.0):
-    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
-
-
 def assert_healthy(server):
     """A normal client gets its greeting and echo within one second; the server is alive."""
     started = time.monotonic()
-    with connect(server, timeout=1.0) as sock:
+    with server.connect(timeout=1.0) as sock:
         assert read_line(sock) == server.greeting
         sock.sendall(b"still there?\n")
         assert read_line(sock) == b"still there?\n"
@@ -61,7 +57,7 @@ def test_thousand_connections_then_ctrl_c_with_a_flooder(server, record_property
     clients = []
     try:
         for _ in range(HELD):
-            clients.append(connect(server, timeout=10))
+            clients.append(server.connect(timeout=10))
         for sock in clients:
             assert read_line(sock) == server.greeting
         per_connection = (rss_kib(server) - before) / HELD
@@ -73,7 +69,7 @@ def test_thousand_connections_then_ctrl_c_with_a_flooder(server, record_property
             sock.sendall(b"%d\n" % number)
         for number, sock in enumerate(clients):
             assert read_line(sock) == b"%d\n" % number
-        clients.append(connect(server))
+        clients.append(server.connect())
         assert read_line(clients[-1]) == server.greeting
         sent = flood(clients[-1])
         assert sent > 1_000_000  # the flooder's echo is stuck in the server's buffers
@@ -91,7 +87,7 @@ def test_thousand_connections_then_ctrl_c_with_a_flooder(server, record_property
 def test_random_bytes_come_back_intact(server):
     for _ in range(10):
         payload = os.urandom(64 * 1024)
-        with connect(server) as sock:
+        with server.connect() as sock:
             assert read_line(sock) == server.greeting
             sock.sendall(payload)
             sock.shutdown(socket.SHUT_WR)
@@ -103,7 +99,7 @@ def test_random_bytes_come_back_intact(server):
 
 
 def test_clients_that_send_nothing(server):
-    clients = [connect(server) for _ in range(50)]
+    clients = [server.connect() for _ in range(50)]
     try:
         assert_healthy(server)
     finally:
@@ -115,7 +111,7 @@ def test_clients_that_send_nothing(server):
 def test_abrupt_resets(server):
     for send_first in (False, True):
         for _ in range(20):
-            sock = connect(server)
+            sock = server.connect()
             if send_first:
                 sock.sendall(b"x" * 100_000)  # the server may be echoing when the reset comes
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -125,7 +121,7 @@ def test_abrupt_resets(server):
 
 
 def test_half_close_gets_the_whole_echo_then_eof(server):
-    with connect(server) as sock:
+    with server.connect() as sock:
         read_line(sock)
         sock.sendall(b"one\ntwo\n")
         sock.shutdown(socket.SHUT_WR)
@@ -138,7 +134,7 @@ def test_half_close_gets_the_whole_echo_then_eof(server):
 
 def test_a_client_that_sends_10_mb_and_never_reads(server, record_property):
     before = rss_kib(server)
-    with connect(server) as sock:
+    with server.connect() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # the echo has little room
         sent = flood(sock)
         growth = rss_kib(server) - before
@@ -153,7 +149,7 @@ def test_a_client_that_sends_10_mb_and_never_reads(server, record_property):
 
 def test_slow_client_one_byte_at_a_time(server):
     message = b"slowly, one byte at a time\n"
-    with connect(server) as slow:
+    with server.connect() as slow:
         read_line(slow)
         for i, byte in enumerate(message):
             slow.sendall(bytes([byte]))

@@ -14,18 +14,15 @@ as __main__ (runpy), so the snippet's own `if __name__ == "__main__":` block run
 """
 
 import errno
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from catalog import ECHO_SERVERS, SERVERS
-from conftest import ROOT, SNIPPETS, STARTUP_TIMEOUT, TIMING, as_in_a_terminal, read_line
+from conftest import SNIPPETS, TIMING, read_line, start_server
 from loopback import flood
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
@@ -113,42 +110,6 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-@dataclass
-class Running:
-    process: subprocess.Popen
-    port: int
-    out: Path
-    err: Path
-    script: str
-
-    @property
-    def greeting(self):
-        return f"hello from {self.script}\n".encode()
-
-    def connect(self, timeout=5.0):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-
-    def stop(self, signum=signal.SIGTERM, timeout=5.0):
-        """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
-        started = time.monotonic()
-        self.process.send_signal(signum)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
-            raise
-        seconds = time.monotonic() - started
-        return seconds, self.process.returncode, self.out.read_text(), self.err.read_text()
-
-    def assert_serving(self):
-        """A new client gets the greeting and its echo."""
-        with self.connect() as sock:
-            assert read_line(sock) == self.greeting
-            sock.sendall(b"still there?\n")
-            assert read_line(sock) == b"still there?\n"
-
-
 @pytest.fixture
 def launch(tmp_path):
     """launch(name, wrapper=None, nofile=None): start snippets/<name>.py on a free port, under a
@@ -162,33 +123,11 @@ def launch(tmp_path):
 
 
 def start(tmp_path, name, wrapper=None, nofile=None):
-    command = [sys.executable, "-W", "error"]
+    path = None
     if wrapper:
         path = tmp_path / f"{wrapper}.py"
         path.write_text(WRAPPERS[wrapper] + RUN_AS_MAIN)
-        command.append(str(path))
-    command += [str(SNIPPETS / f"{name}.py"), *(["--port", "0"] if name == "server" else ["0"])]
-
-    def limit():
-        as_in_a_terminal()
-        if nofile:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-
-    out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen(
-            command, stdout=stdout, stderr=stderr, cwd=ROOT, preexec_fn=limit, text=True
-        )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if match := re.match(r"listening on 127\.0\.0\.1:(\d+)\b", out.read_text()):
-            return Running(process, int(match.group(1)), out, err, f"{name}.py")
-        if process.poll() is not None:
-            break
-        time.sleep(0.02)
-    process.kill()
-    process.wait(timeout=5)
-    pytest.fail(f"{name}.py did not start: {out.read_text()!r} {err.read_text()!r}")
+    return start_server(tmp_path, script=f"{name}.py", wrapper=path, nofile=nofile)
 
 
 def wait_for(predicate, timeout=5.0):
