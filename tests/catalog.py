@@ -5,8 +5,11 @@ when a `snippets/*.py` has no row here, or a row has no file. Adding a snippet i
 row here, and an include of it on the Korean and the English page (see the README).
 
 Fields of a row:
-- kind: "client" (connects to 127.0.0.1:8080), "server" (listens; takes a port), or "demo"
-  (needs no server at all).
+- kind: "client" (connects to 127.0.0.1:8080, or 127.0.0.1:8443 for TLS), "server" (listens;
+  takes a port), or "demo" (needs no server at all: it makes its own sockets).
+- against: for a client, the server snippet its page output comes from ("server": the companion
+  server, snippets/server.py; "tls_server": snippets/tls_server.py with a test CA, and so on; see
+  conftest.companions).
 - delay: for a client, the companion server's --delay it is checked against.
 - output: where its expected output is: "#>" (the snippet's own `#>` lines, byte for byte) or
   "measured" (timings: snippets/output/<name>.txt keeps a recorded run, the test checks its shape)
@@ -61,6 +64,7 @@ FAILS = {
 @dataclass(frozen=True)
 class Snippet:
     kind: str
+    against: str = "server"
     delay: float = 0.0
     output: str = "#>"
     connections: int = 1

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,6 +58,7 @@ class Server:
     log: Path  # its stdout
     err: Path  # its stderr
     script: str
+    client_env: dict = field(default_factory=dict)  # what its clients need (SSL_CERT_FILE)
 
     @property
     def greeting(self):
@@ -113,14 +114,18 @@ def as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+PORT_OPTION = ("server.py", "tls_server.py")  # the servers that take `--port N`
+
+
 def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None):
     """Start snippets/<script> on a free port and wait until it says it listens.
 
-    server.py takes `--port 0`; the step-by-step echo servers take the port as their argument.
+    server.py and tls_server.py take `--port 0`; the step-by-step servers take the port as their
+    argument.
     `wrapper`: a Python file run first, which runs the snippet as __main__ (it takes the
     snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX).
     """
-    port_args = ["--port", "0"] if script == "server.py" else ["0"]
+    port_args = ["--port", "0"] if script in PORT_OPTION else ["0"]
     command = [sys.executable, "-W", "error", *([str(wrapper)] if wrapper else [])]
     command += [str(SNIPPETS / script), *port_args, *args]
     log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
@@ -171,6 +176,57 @@ def servers(tmp_path_factory):
         server.stop_cleanly()
 
 
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A throwaway CA (trustme) and a certificate it signed for 127.0.0.1: paths ca, cert, key.
+
+    No key is committed: every run makes new ones. A client trusts the CA through OpenSSL's
+    SSL_CERT_FILE, which ssl.create_default_context() honours, as a reader's would.
+    """
+    import trustme
+
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    issued.cert_chain_pems[0].write_to_path(str(paths["cert"]))
+    for pem in issued.cert_chain_pems[1:]:
+        pem.write_to_path(str(paths["cert"]), append=True)
+    issued.private_key_pem.write_to_path(str(paths["key"]))
+    return paths
+
+
+# The arguments each server snippet is started with when it is a client's `against` (catalog).
+COMPANION_ARGS = {
+    "tls_server": lambda tls: ["--cert", str(tls["cert"]), "--key", str(tls["key"])],
+}
+
+
+@pytest.fixture(scope="session")
+def companions(servers, tls, tmp_path_factory):
+    """companions(row) -> the running server a catalog row's client is checked against: the
+    companion server with the row's --delay, or the server snippet named by `against`, started
+    once per session, with the environment its clients need in `client_env`."""
+    running = {}
+    log_dir = tmp_path_factory.mktemp("companions")
+
+    def get(row):
+        if row.against == "server":
+            return servers(row.delay)
+        if row.against not in running:
+            args = COMPANION_ARGS.get(row.against, lambda tls: [])(tls)
+            server = start_server(log_dir, *args, script=f"{row.against}.py")
+            if row.against.startswith("tls_"):
+                server.client_env["SSL_CERT_FILE"] = str(tls["ca"])
+            running[row.against] = server
+        return running[row.against]
+
+    yield get
+    for server in running.values():
+        server.stop_cleanly()
+
+
 @pytest.fixture
 def closed_port():
     """A loopback port with nothing listening: connections to it are refused."""
@@ -197,22 +253,23 @@ def read_line(sock):
     return data
 
 
-def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=()):
-    """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 redirected to `port`.
+def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=(), env=None):
+    """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 (and :8443) redirected to
+    `port`; `env`: more environment variables (a TLS client's SSL_CERT_FILE).
 
     `strict` turns warnings into errors, so an unclosed socket shows up on stderr;
     `strict=False` runs with Python's default warning filters, as a reader does. `trace`: a
     file to write the timed socket calls to (see tests/harness/socket_trace.py). `flags`: more
     interpreter options (`-I` shows what happens when the redirect is not loaded).
     """
-    args, env = snippet_command(name, port, strict, trace, flags)
+    args, env = snippet_command(name, port, strict, trace, flags, env)
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def snippet_command(name, port, strict=True, trace=None, flags=()):
+def snippet_command(name, port, strict=True, trace=None, flags=(), env=None):
     """The command line and environment run_snippet() runs `snippets/<name>.py` with (for a
     test that starts several snippets at once with subprocess.Popen, cwd=ROOT)."""
-    env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)}
+    env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)} | (env or {})
     env.pop("PYTHONWARNINGS", None)
     if trace:
         env["SNIPPET_TRACE"] = str(trace)

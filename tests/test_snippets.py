@@ -40,12 +40,13 @@ def test_snippet_has_output_lines(name):
 
 
 @pytest.mark.parametrize("name", params(ON_THE_PAGE))
-def test_prints_what_the_page_shows(name, servers):
-    """Run against the companion server (a demo needs none); every connection must reach it."""
+def test_prints_what_the_page_shows(name, companions):
+    """Run against the server the catalog names (a demo needs none); every connection must
+    reach it."""
     row = CATALOG[name]
-    server = servers(row.delay) if row.kind == "client" else None
+    server = companions(row) if row.kind == "client" else None
     before = server.connections() if server else 0
-    result = run_snippet(name, server.port if server else 0)
+    result = run_snippet(name, server.port if server else 0, env=server and server.client_env)
     assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
     assert result.stdout == printed_output(name), (
         f"snippets/{name}.py printed something other than its `#>` lines "
@@ -78,7 +79,7 @@ def test_a_redirect_that_is_not_loaded_is_caught(servers):
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SNIPPETS.glob("*.py")))
-def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
+def test_snippet_lint_and_print_check(name, eval_example: EvalExample, companions, monkeypatch):
     """pytest-examples lints each snippet, checks its `#>` lines (--update-examples rewrites)."""
     path = SNIPPETS / f"{name}.py"
     example = CodeExample.create(path.read_text(), path=path)
@@ -89,7 +90,11 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, servers):
         eval_example.lint_ruff(example)
     if name not in ON_THE_PAGE or sys.platform not in CATALOG[name].platforms:
         return
-    port = servers(CATALOG[name].delay).port
+    row = CATALOG[name]
+    server = companions(row) if row.kind == "client" else None
+    for key, value in (server.client_env if server else {}).items():
+        monkeypatch.setenv(key, value)
+    port = server.port if server else 0
     fds, threads = open_fds(), threading.enumerate()
     undo = redirect.install(port)
     try:
@@ -225,7 +230,7 @@ MEASURED = {  # name: (the shape of its output, what its figures must show)
 
 
 @pytest.mark.parametrize("name", names(output="measured"))
-def test_measured_output(name, servers, output_file):
+def test_measured_output(name, companions, output_file):
     """Measured, so not byte-exact: the shape and the relations between the figures are checked;
     the page shows the run recorded in snippets/output/<name>.txt."""
     assert name in MEASURED, (
@@ -234,12 +239,13 @@ def test_measured_output(name, servers, output_file):
     )
     shape, check = MEASURED[name]
     row = CATALOG[name]
-    server = servers(row.delay)
-    before = server.connections()
-    result = run_snippet(name, server.port)
+    server = companions(row) if row.kind == "client" else None
+    before = server.connections() if server else 0
+    result = run_snippet(name, server.port if server else 0, env=server and server.client_env)
     assert (result.returncode, result.stderr) == (0, "")
     m = shape.fullmatch(result.stdout)
     assert m, result.stdout
     check(m, row.delay)
-    assert_connections_reached(server, before, row.connections, name)
+    if server:
+        assert_connections_reached(server, before, row.connections, name)
     output_file(name, transcript(f"python snippets/{name}.py", result.stdout), shape)
