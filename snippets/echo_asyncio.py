@@ -9,7 +9,7 @@ GREETING = b"hello from echo_asyncio.py\n"
 
 @functools.cache
 def log_once(line):
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def report(loop, context):
@@ -38,7 +38,7 @@ async def main(port):
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(report)  # (5)
     server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=1024)
-    print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+    print(f"listening on 127.0.0.1:{server.sockets[0].getsockname()[1]}")
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # (6)
@@ -58,4 +58,4 @@ if __name__ == "__main__":
         asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080))
     except KeyboardInterrupt:
         pass
-    print("server stopped", flush=True)
+    print("server stopped")

@@ -13,7 +13,7 @@ def main(port):
     server = socket.create_server(("127.0.0.1", port), backlog=1024)
     server.setblocking(False)
     wake_r, wake_w = stop_signals()  # (2)
-    print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
+    print(f"listening on 127.0.0.1:{server.getsockname()[1]}")
     outgoing = {}  # (3)
     finishing = set()
     resume = 0.0
@@ -80,7 +80,7 @@ def selectable(conn, watched):
 
 @functools.cache
 def log_once(line):
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def stop_signals():
@@ -94,4 +94,4 @@ def stop_signals():
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
-    print("server stopped", flush=True)
+    print("server stopped")

@@ -16,7 +16,7 @@ def main(port):
     sel.register(server, selectors.EVENT_READ)
     wake_r, wake_w = stop_signals()  # (3)
     sel.register(wake_r, selectors.EVENT_READ)
-    print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
+    print(f"listening on 127.0.0.1:{server.getsockname()[1]}")
 
     finishing = set()
 
@@ -80,7 +80,7 @@ def main(port):
 
 @functools.cache
 def log_once(line):
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def stop_signals():
@@ -94,4 +94,4 @@ def stop_signals():
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
-    print("server stopped", flush=True)
+    print("server stopped")

@@ -21,7 +21,7 @@ def serve(conn):
 
 @functools.cache
 def log_once(line):
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def main(port):
@@ -31,7 +31,7 @@ def main(port):
     clients = {}
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
         server.settimeout(0.2)  # (5)
-        print(f"listening on 127.0.0.1:{server.getsockname()[1]}", flush=True)
+        print(f"listening on 127.0.0.1:{server.getsockname()[1]}")
         while not stop.is_set():
             try:
                 conn, _ = server.accept()  # (6)
@@ -56,4 +56,4 @@ def main(port):
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
-    print("server stopped", flush=True)
+    print("server stopped")

@@ -23,7 +23,7 @@ CHUNK = 4096  # (1)
 
 
 async def serve_client(reader, writer, number, delay):
-    print(f"client {number} connected", flush=True)
+    print(f"client {number} connected")
     try:
         await asyncio.sleep(delay)
         writer.write(GREETING)
@@ -37,12 +37,12 @@ async def serve_client(reader, writer, number, delay):
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()  # (5)
-        print(f"client {number} closed", flush=True)
+        print(f"client {number} closed")
 
 
 @functools.cache
 def log_once(line):
-    print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr)
 
 
 def report(loop, context):
@@ -66,7 +66,7 @@ async def main(host, port, delay):
         with contextlib.suppress(NotImplementedError):  # (7)
             loop.add_signal_handler(signum, stop.set)
     host, port = server.sockets[0].getsockname()[:2]
-    print(f"listening on {host}:{port} (delay {delay:g} s), Ctrl-C stops", flush=True)
+    print(f"listening on {host}:{port} (delay {delay:g} s), Ctrl-C stops")
     try:
         await stop.wait()
     finally:  # (8)
@@ -76,7 +76,7 @@ async def main(host, port, delay):
             writer.transport.abort()  # (9)
             task.cancel()
         await asyncio.gather(*clients.values(), return_exceptions=True)
-    print("server stopped", flush=True)
+    print("server stopped")
 
 
 def parse_args(argv=None):
@@ -95,7 +95,7 @@ if __name__ == "__main__":
     try:
         asyncio.run(main(args.host, args.port, args.delay))
     except KeyboardInterrupt:
-        print("server stopped", flush=True)
+        print("server stopped")
     except OSError as exc:  # (10)
         reason = (exc.strerror or str(exc)).rpartition(": ")[2].capitalize()
         raise SystemExit(f"cannot listen on {args.host}:{args.port}: {reason}") from None

@@ -126,7 +126,9 @@ def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None):
     snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX).
     """
     port_args = ["--port", "0"] if script in PORT_OPTION else ["0"]
-    command = [sys.executable, "-W", "error", *([str(wrapper)] if wrapper else [])]
+    # -u: unbuffered, so a line is in the log the moment it is printed (no flush=True in the
+    # snippets: a reader's terminal does not need it).
+    command = [sys.executable, "-u", "-W", "error", *([str(wrapper)] if wrapper else [])]
     command += [str(SNIPPETS / script), *port_args, *args]
     log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
     err = log.with_suffix(".err")
@@ -270,6 +272,7 @@ def snippet_command(name, port, strict=True, trace=None, flags=(), env=None):
     """The command line and environment run_snippet() runs `snippets/<name>.py` with (for a
     test that starts several snippets at once with subprocess.Popen, cwd=ROOT)."""
     env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)} | (env or {})
+    env["PYTHONUNBUFFERED"] = "1"  # output in order, as a terminal shows it; no flush=True
     env.pop("PYTHONWARNINGS", None)
     if trace:
         env["SNIPPET_TRACE"] = str(trace)
