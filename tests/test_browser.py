@@ -132,6 +132,22 @@ def test_search_finds_only_pages_of_its_language(page, base_url, site, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_the_index_is_fetched_on_first_use_of_search(page, base_url, lang):
+    """overrides/main.html holds Material's index request back until the search box is used."""
+    start, own_index, _ = SEARCHES[lang]
+    fetched = []
+    page.on("request", lambda r: fetched.append(local(r.url)))
+    page.goto(base_url + start, wait_until="networkidle")
+    page.mouse.wheel(0, 400)  # reading, scrolling: still no index
+    page.wait_for_load_state("networkidle")
+    assert not [u for u in fetched if u.endswith("/search_index.json")], fetched
+    with page.expect_response(lambda r: local(r.url) == own_index) as response:
+        page.keyboard.press("/")  # Material's shortcut focuses the search box
+    assert response.value.status == 200
+    expect(page.locator("input.md-search__input")).to_be_focused()
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_a_word_of_the_other_language_finds_nothing(page, base_url, site, lang):
     start, _, none = SEARCHES[lang]
     other = "en" if lang == "ko" else "ko"
