@@ -81,7 +81,31 @@ def test_copy_button_copies_the_snippet_file(page, base_url):
     assert copied == source.rstrip("\n")
 
 
-# Each language searches its own index (search_hooks.py): "타이밍에" is on Korean pages only,
+@pytest.mark.parametrize("lang", LANGS)
+def test_site_js_names_the_search_dialog_and_unrole_the_copy_navs(page, base_url, lang):
+    """docs/assets/site.js: the search dialog takes the search box's translated label, and the
+    navs Material puts around copy buttons inside <main> are no landmarks."""
+    page.goto(f"{base_url}{'/' if lang == 'ko' else '/en/'}blocking/")
+    name = {"ko": "검색", "en": "Search"}[lang]
+    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", name)
+    navs = page.locator("main nav.md-code__nav")
+    expect(navs.first).to_have_attribute("role", "none")
+    assert navs.evaluate_all("ns => ns.filter(n => n.role !== 'none').length") == 0
+
+
+def test_notebook_code_has_materials_copy_button(page, base_url):
+    """hooks/notebook_markup.code_blocks: notebook cells are Material code blocks, so each gets
+    its copy button, which copies the cell's code."""
+    page.goto(f"{base_url}/en/experiment/")
+    block = page.locator("article pre:has(code)").first
+    block.hover()
+    block.locator('button[data-md-type="copy"]').click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == block.locator("code").inner_text().rstrip("\n")
+    assert "import" in copied
+
+
+# Each language searches its own index (hooks/search_per_language.py): "타이밍에" is on Korean pages only,
 # "timing" on English pages only; each word is in the other language's index, never in both.
 SEARCHES = {
     "ko": ("/", "/search/search_index.json", "검색어와 일치하는 문서가 없습니다"),

@@ -3,8 +3,6 @@ its claims checked as ratios, its outputs stored in the .ipynb (`--update-exampl
 them) and rendered from there by mkdocs-jupyter (`execute: false`) in both languages, with
 its plot, and offered for download."""
 
-import base64
-import importlib.util
 import io
 import json
 import re
@@ -31,9 +29,6 @@ LABELS = {
 AXES = {"ko": ("N (클라이언트 수)", "총 시간 (초)"), "en": ("N (clients)", "total time (s)")}
 HANGUL = re.compile("[\uac00-\ud7a3]")
 SAMPLE_NOTEBOOK = DOCS.parent / "tests" / "samples" / "notebook.ipynb"
-_spec = importlib.util.spec_from_file_location("docs_hooks", DOCS.parent / "docs_hooks.py")
-docs_hooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(docs_hooks)
 
 
 def path(lang):
@@ -210,7 +205,7 @@ def test_the_build_cannot_execute():
 
 
 def build_one_notebook(tmp_path, monkeypatch, nb):
-    """Build a site of one notebook with this site's mkdocs-jupyter options and docs_hooks.py,
+    """Build a site of one notebook with this site's mkdocs-jupyter options and notebook hook,
     the hook's cache in tmp_path (so mkdocs-jupyter converts it); the built page's HTML."""
     import tempfile
 
@@ -228,7 +223,8 @@ def build_one_notebook(tmp_path, monkeypatch, nb):
         "docs_dir": str(docs),
         "site_dir": str(tmp_path / "site"),
         "theme": {"name": "material", "language": "en"},
-        "hooks": [str(DOCS.parent / "docs_hooks.py")],
+        "hooks": [str(DOCS.parent / "hooks" / "notebook_pages.py")],
+        "extra": {"ui": {"plot_alt": "the plot"}},
         "plugins": [{"mkdocs-jupyter": options}],
         "markdown_extensions": [{"toc": {"permalink": True}}],
     }
@@ -256,74 +252,6 @@ def test_mkdocs_jupyter_shows_stored_outputs_and_runs_nothing(tmp_path, monkeypa
     ]
     with pytest.raises(ValueError, match="nb.ipynb stores an error: ZeroDivisionError"):
         build_one_notebook(tmp_path / "error", monkeypatch, nb)
-
-
-def test_the_hook_slims_mkdocs_jupyters_html():
-    """docs_hooks.slim_notebook on mkdocs-jupyter's real output for tests/samples/notebook.ipynb
-    (tests/samples/notebook.mkdocs-jupyter.html: `mkdocs_jupyter.convert.nb2html(path,
-    theme="")`, only the <style> bodies cut): headings take their explicit ids, the toc follows,
-    Material code blocks, a page link as its URL, the plot as a file, nothing of JupyterLab."""
-    from mkdocs.structure.files import File, Files
-
-    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
-    files = Files([page, File("server.md", "/docs", "/site", use_directory_urls=True)])
-    html = (SAMPLE_NOTEBOOK.parent / "notebook.mkdocs-jupyter.html").read_text(encoding="utf-8")
-    slim = docs_hooks.slim_notebook(html, page, files, "alt")
-    code = '<div class="highlight"><pre><code><span></span>'
-    assert slim["content"] == "\n".join(
-        [
-            '<h1 id="title">Title<a class="headerlink" href="#title" title="Permanent link">'
-            '¶</a></h1><p>Read <a href="../server/#options">the server page</a> first.</p>',
-            f'{code}<span class="mi">1</span> <span class="o">/</span> <span class="mi">0</span>',
-            "</code></pre></div>",
-            '<div class="highlight"><pre><code>stored',
-            "</code></pre></div>",
-            '<h2 id="a-table">A table<a class="headerlink" href="#a-table" title="Permanent link">'
-            "¶</a></h2>",
-            f'{code}<span class="n">Markdown</span><span class="p">(</span><span class="n">table'
-            '</span><span class="p">)</span>',
-            "</code></pre></div>",
-            "<table>",
-            "<thead>",
-            "<tr>",
-            '<th style="text-align:right">N</th>',
-            '<th style="text-align:right">s</th>',
-            "</tr>",
-            "</thead>",
-            "<tbody>",
-            "<tr>",
-            '<td style="text-align:right">1</td>',
-            '<td style="text-align:right">0.10</td>',
-            "</tr>",
-            "</tbody>",
-            "</table>",
-            '<h3 id="the-plot">그래프<a class="headerlink" href="#the-plot" title="Permanent link">'
-            "¶</a></h3>",
-            f'{code}<span class="n">plt</span><span class="o">.</span><span class="n">show</span>'
-            '<span class="p">()</span>',
-            "</code></pre></div>",
-            '<img alt="alt" src="nb-1.svg" loading="lazy" width="40" height="20"/>',
-            "",
-        ]
-    )
-    leaf = {"children": []}
-    assert slim["toc"] == [
-        {"level": 1, "id": "title", "name": "Title", "children": [
-            {"level": 2, "id": "a-table", "name": "A table", "children": [
-                {"level": 3, "id": "the-plot", "name": "그래프", **leaf}
-            ]}
-        ]}
-    ]  # fmt: skip
-    assert base64.b64decode(slim["files"]["nb-1.svg"]).startswith(b'<?xml version="1.0"')
-    assert set(slim) == {"content", "toc", "files"}
-
-
-def test_a_heading_without_its_id_stops_the_build():
-    from mkdocs.structure.files import File, Files
-
-    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
-    with pytest.raises(ValueError, match='nb.ipynb: heading without <a id="..."></a>'):
-        docs_hooks.slim_notebook('<h2 id="n">N을 바꿔 가며</h2>', page, Files([page]), "alt")
 
 
 @pytest.mark.parametrize("lang", LANGS)

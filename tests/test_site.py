@@ -109,3 +109,15 @@ def test_every_page_has_a_description_in_its_language(site, lang):
         found = re.findall(r'<meta name="description" content="([^"]+)"', markup)
         assert len(found) == 1, (lang, page)
         assert bool(hangul.search(found[0])) == (lang == "ko"), (lang, page, found)
+
+
+def test_scripts_are_deferred_and_the_index_waits_for_search(site):
+    """overrides/main.html: Material's scripts load with `defer`, and the inline script that
+    holds the search index back until the search box is used runs before them."""
+    for lang in LANGS:
+        markup = page_html(site, lang, "index.md")
+        scripts = re.findall(r"<script\b[^>]*>", markup)
+        external = [s for s in scripts if " src=" in s]
+        assert external and all(" defer " in s for s in external), external
+        hold = markup.index("XMLHttpRequest.prototype.send")
+        assert hold < markup.index("<script defer src="), "the hold must run before Material"

@@ -18,7 +18,8 @@ document.addEventListener("click", (event) => {
 //    load).
 document$.subscribe(() => {
   const search = document.querySelector('.md-search[role="dialog"]:not([aria-label])');
-  if (search) search.setAttribute("aria-label", document.documentElement.lang === "ko" ? "검색" : "Search");
+  // The search box's own label, which Material translates ("검색", "Search").
+  if (search) search.setAttribute("aria-label", search.querySelector("input").ariaLabel);
   for (const nav of document.querySelectorAll("nav.md-code__nav:not([role])")) {
     nav.setAttribute("role", "none");
   }

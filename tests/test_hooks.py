@@ -1,0 +1,280 @@
+"""The MkDocs hooks in hooks/, one transformation at a time.
+
+notebook_markup's transformations run on tests/samples/notebook.mkdocs-jupyter.html: the real
+output of mkdocs-jupyter for tests/samples/notebook.ipynb (`mkdocs_jupyter.convert.nb2html(path,
+theme="")`, only the <style> bodies cut). Regenerate it after an upgrade of mkdocs-jupyter; a
+change in its markup then fails here, not on the published site. Each test checks what one
+function guarantees, so removing or breaking that function fails its test.
+"""
+
+import base64
+import re
+
+import notebook_markup as markup
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT
+from mkdocs.structure.files import File, Files
+
+SAMPLE = ROOT / "tests" / "samples" / "notebook.mkdocs-jupyter.html"
+
+
+def sample():
+    return BeautifulSoup(SAMPLE.read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture(autouse=True)
+def notebooks_are_pages(monkeypatch):
+    """What notebook_pages.on_config does for a build: `.ipynb` files count as pages."""
+    import mkdocs.utils
+    import notebook_pages
+
+    monkeypatch.setattr(mkdocs.utils, "markdown_extensions", mkdocs.utils.markdown_extensions)
+    notebook_pages.on_config({})
+
+
+def test_notebooks_count_as_pages():
+    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
+    assert page.is_documentation_page() and page.url == "nb/"
+
+
+def page_and_files():
+    page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
+    return page, Files([page, File("server.md", "/docs", "/site", use_directory_urls=True)])
+
+
+def test_the_sample_has_what_the_transformations_remove():
+    """The precondition of every test below: mkdocs-jupyter's markup, as it is."""
+    html = SAMPLE.read_text(encoding="utf-8")
+    for what in (
+        "<script",
+        "<style",
+        "clipboard-copy",
+        "jp-InputPrompt",
+        "anchor-link",
+        "data:image/svg+xml;base64,",
+        'href="server.md#options"',
+        "<!--",
+        "jp-Cell",
+    ):
+        assert what in html, what  # fmt: skip
+
+
+def test_drop_jupyter_chrome():
+    soup = sample()
+    markup.drop_jupyter_chrome(soup)
+    html = str(soup)
+    for gone in (
+        "<script",
+        "<style",
+        "clipboard-copy",
+        "jp-InputPrompt",
+        "jp-OutputPrompt",
+        "anchor-link",
+        "<!--",
+    ):
+        assert gone not in html, gone  # fmt: skip
+    assert "jp-Cell" in html and "Markdown" in soup.get_text()  # the cells stay
+
+
+def test_code_blocks_become_materials():
+    soup = sample()
+    markup.code_blocks(soup)
+    blocks = soup.select("div.highlight > pre > code")
+    assert [b.get_text() for b in blocks] == ["1 / 0\n", "stored\n", "Markdown(table)\n",
+                                               "plt.show()\n"]  # fmt: skip
+    assert not soup.select(".highlight-ipynb")
+
+
+def test_headings_take_their_explicit_ids():
+    soup = sample()
+    page, _ = page_and_files()
+    markup.drop_jupyter_chrome(soup)  # first, as slim_notebook does: Jupyter's "¶" links go
+    headings = markup.heading_ids(soup, page)
+    assert headings == [
+        {"level": 1, "id": "title", "name": "Title"},
+        {"level": 2, "id": "a-table", "name": "A table"},
+        {"level": 3, "id": "the-plot", "name": "그래프"},
+    ]
+    h3 = soup.find("h3")
+    assert str(h3) == (
+        '<h3 id="the-plot">그래프<a class="headerlink" href="#the-plot" title="Permanent link">'
+        "¶</a></h3>"
+    )
+
+
+def test_a_heading_without_its_id_stops_the_build():
+    page, files = page_and_files()
+    soup = BeautifulSoup('<h2 id="n">N을 바꿔 가며</h2>', "html.parser")
+    with pytest.raises(ValueError, match='nb.ipynb: heading without <a id="..."></a>'):
+        markup.heading_ids(soup, page)
+
+
+def test_page_links_become_urls():
+    soup = sample()
+    page, files = page_and_files()
+    markup.page_links(soup, page, files)
+    assert soup.find("a", string="the server page")["href"] == "../server/#options"
+    broken = BeautifulSoup('<a href="gone.md">x</a>', "html.parser")
+    with pytest.raises(ValueError, match="nb.ipynb: link to a missing page: gone.md"):
+        markup.page_links(broken, page, files)
+
+
+def test_plots_become_lazy_files_with_their_size_and_alt():
+    soup = sample()
+    written = markup.plots_as_files(soup, "nb", "the alt text")
+    assert list(written) == ["nb-1.svg"]
+    assert base64.b64decode(written["nb-1.svg"]).startswith(b'<?xml version="1.0"')
+    img = soup.find("img")
+    assert img.attrs == {"alt": "the alt text", "src": "nb-1.svg", "loading": "lazy",
+                         "width": "40", "height": "20"}  # fmt: skip
+    assert "data:image" not in str(soup.find(class_="jp-RenderedSVG"))
+
+
+def test_svg_size_is_its_viewbox_in_css_pixels():
+    assert markup.svg_size(b'<svg viewBox="0 0 432 288">') == {"width": "576", "height": "384"}
+    assert markup.svg_size(b"\x89PNG") == {}
+
+
+def test_unwrap_layers_keeps_the_content_in_order():
+    soup = sample()
+    text = soup.get_text()
+    markup.unwrap_layers(soup)
+    assert not soup.select("div[class^='jp-'], div.jupyter-wrapper")
+    assert re.sub(r"\s+", "", soup.get_text()) == re.sub(r"\s+", "", text)
+
+
+def test_nested_toc():
+    flat = [{"level": 1, "id": "a", "name": "A"}, {"level": 2, "id": "b", "name": "B"},
+            {"level": 3, "id": "c", "name": "C"}, {"level": 2, "id": "d", "name": "D"}]  # fmt: skip
+    toc = markup.nested(flat)
+    assert [t["id"] for t in toc] == ["a"]
+    assert [t["id"] for t in toc[0]["children"]] == ["b", "d"]
+    assert [t["id"] for t in toc[0]["children"][0]["children"]] == ["c"]
+
+
+def test_serialize_keeps_attribute_order():
+    soup = BeautifulSoup('<img src="x" alt="y">', "html.parser")
+    assert markup.serialize(soup) == '<img src="x" alt="y"/>\n'
+
+
+def test_slim_notebook_is_the_transformations_in_order():
+    """The whole: Material markup, the explicit ids, the toc, the plot as a file, nothing of
+    JupyterLab."""
+    page, files = page_and_files()
+    html = SAMPLE.read_text(encoding="utf-8")
+    slim = markup.slim_notebook(html, page, files, "alt")
+    code = '<div class="highlight"><pre><code><span></span>'
+    assert slim["content"] == "\n".join(
+        [
+            '<h1 id="title">Title<a class="headerlink" href="#title" title="Permanent link">'
+            '¶</a></h1><p>Read <a href="../server/#options">the server page</a> first.</p>',
+            f'{code}<span class="mi">1</span> <span class="o">/</span> <span class="mi">0</span>',
+            "</code></pre></div>",
+            '<div class="highlight"><pre><code>stored',
+            "</code></pre></div>",
+            '<h2 id="a-table">A table<a class="headerlink" href="#a-table" title="Permanent link">'
+            "¶</a></h2>",
+            f'{code}<span class="n">Markdown</span><span class="p">(</span><span class="n">table'
+            '</span><span class="p">)</span>',
+            "</code></pre></div>",
+            "<table>",
+            "<thead>",
+            "<tr>",
+            '<th style="text-align:right">N</th>',
+            '<th style="text-align:right">s</th>',
+            "</tr>",
+            "</thead>",
+            "<tbody>",
+            "<tr>",
+            '<td style="text-align:right">1</td>',
+            '<td style="text-align:right">0.10</td>',
+            "</tr>",
+            "</tbody>",
+            "</table>",
+            '<h3 id="the-plot">그래프<a class="headerlink" href="#the-plot" title="Permanent link">'
+            "¶</a></h3>",
+            f'{code}<span class="n">plt</span><span class="o">.</span><span class="n">show</span>'
+            '<span class="p">()</span>',
+            "</code></pre></div>",
+            '<img alt="alt" src="nb-1.svg" loading="lazy" width="40" height="20"/>',
+            "",
+        ]
+    )
+    assert [t["id"] for t in slim["toc"]] == ["title"]
+    assert set(slim) == {"content", "toc", "files"}
+
+
+# build_cache: each cache gives what the uncached code gives.
+
+
+def test_highlight_cache_returns_pygments_own_result(monkeypatch):
+    import build_cache
+    import pymdownx.highlight as highlight
+
+    monkeypatch.setattr(highlight.Highlight, "highlight", highlight.Highlight.highlight)
+    if hasattr(highlight, "site_cache"):
+        monkeypatch.delattr(highlight, "site_cache")
+    plain = highlight.Highlight.highlight
+    calls = []
+
+    def counted(self, *args, **kwargs):
+        calls.append(args[0])
+        return plain(self, *args, **kwargs)
+
+    monkeypatch.setattr(highlight.Highlight, "highlight", counted)
+    import markdown
+
+    def block(src):
+        return highlight.Highlight(md=markdown.Markdown()).highlight(src, "python")
+
+    expected = block("x = 1\n")
+    calls.clear()
+    monkeypatch.setattr(build_cache, "cache_installed_template_listings", lambda: None)
+    build_cache.on_config({})
+    first, second, other = block("x = 1\n"), block("x = 1\n"), block("y = 2\n")
+    assert first == second == expected and other != expected
+    assert calls == ["x = 1\n", "y = 2\n"]  # the same block once; another block anew
+
+
+def test_template_listing_cache_lists_what_jinja_lists(monkeypatch, tmp_path):
+    import build_cache
+    import jinja2.loaders as loaders
+    import material
+
+    monkeypatch.setattr(loaders.FileSystemLoader, "list_templates",
+                        loaders.FileSystemLoader.list_templates)  # fmt: skip
+    if hasattr(loaders, "site_listings"):
+        monkeypatch.delattr(loaders, "site_listings")
+    theme = str(ROOT / "overrides"), material.__path__[0] + "/templates"
+    expected = loaders.FileSystemLoader(list(theme)).list_templates()
+    build_cache.cache_installed_template_listings()
+    assert loaders.FileSystemLoader(list(theme)).list_templates() == expected
+    assert len(loaders.site_listings) == 1  # the installed theme's folder, kept
+    new = tmp_path / "new.html"
+    new.write_text("x")
+    assert "new.html" in loaders.FileSystemLoader([str(tmp_path)]).list_templates()
+
+
+def test_compiled_templates_are_kept_between_builds(tmp_path):
+    """on_env: Jinja's bytecode cache, which recompiles a template whose source changed."""
+    import build_cache
+    import jinja2
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "t.html").write_text("one")
+    (tmp_path / "cache").mkdir()
+    cache = jinja2.FileSystemBytecodeCache(str(tmp_path / "cache"))
+
+    def render():
+        env = build_cache.on_env(
+            jinja2.Environment(loader=jinja2.FileSystemLoader(folder)), {}, None
+        )
+        assert isinstance(env.bytecode_cache, jinja2.FileSystemBytecodeCache)
+        env.bytecode_cache = cache  # the same cache as the hook's, in a private folder
+        return env.get_template("t.html").render()
+
+    assert render() == "one" and len(list((tmp_path / "cache").iterdir())) == 1
+    (folder / "t.html").write_text("two")
+    assert render() == "two"
