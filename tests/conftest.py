@@ -117,18 +117,21 @@ def as_in_a_terminal():
 PORT_OPTION = ("server.py", "tls_server.py")  # the servers that take `--port N`
 
 
-def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None):
+def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None, strict=True):
     """Start snippets/<script> on a free port and wait until it says it listens.
 
     server.py and tls_server.py take `--port 0`; the step-by-step servers take the port as their
     argument.
     `wrapper`: a Python file run first, which runs the snippet as __main__ (it takes the
-    snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX).
+    snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX);
+    `strict=False`: Python's default warning filters, as a reader runs it (a server that ends
+    with a traceback then shows only that, not a ResourceWarning per socket left open).
     """
     port_args = ["--port", "0"] if script in PORT_OPTION else ["0"]
     # -u: unbuffered, so a line is in the log the moment it is printed (no flush=True in the
     # snippets: a reader's terminal does not need it).
-    command = [sys.executable, "-u", "-W", "error", *([str(wrapper)] if wrapper else [])]
+    command = [sys.executable, "-u", *(["-W", "error"] if strict else [])]
+    command += [str(wrapper)] if wrapper else []
     command += [str(SNIPPETS / script), *port_args, *args]
     log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
     err = log.with_suffix(".err")

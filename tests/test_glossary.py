@@ -136,10 +136,11 @@ def ui_sentences():
         re.search(rf"^{key}: (.+)$", config, re.M).group(1)
         for key in ("site_description", "copyright")
     ]
-    page = (ROOT / "overrides" / "404.html").read_text(encoding="utf-8")
-    korean = re.search(r'<div lang="ko">(.*?)</div>', page, re.S).group(1)
-    text = re.sub(r"<a [^>]*>.*?</a>|<[^>]+>", "\n", korean)  # link labels are not sentences
-    found += [line.strip() for line in text.splitlines() if line.strip()]
+    # The site's own UI strings: the Korean language's extra.ui (the 404 page's heading and
+    # text; the link and button labels are noun phrases, not sentences).
+    korean = config[config.index("- locale: ko") : config.index("- locale: en")]
+    ui = dict(re.findall(r"^ +(\w+): (.+)$", korean.split(" ui:\n", 1)[1], re.M))
+    found += [ui["not_found"], ui["not_found_text"]]
     return [s for line in found for s in re.split(r"(?<=[.!?])\s+", line) if s]
 
 
