@@ -105,8 +105,9 @@ def test_notebook_code_has_materials_copy_button(page, base_url):
     assert "import" in copied
 
 
-# Each language searches its own index (hooks/search_per_language.py): "타이밍에" is on Korean pages only,
-# "timing" on English pages only; each word is in the other language's index, never in both.
+# Each language searches its own index (hooks/search_per_language.py): "타이밍에" is on Korean
+# pages only, "timing" on English pages only; each word is in the other language's index, never
+# in both.
 SEARCHES = {
     "ko": ("/", "/search/search_index.json", "검색어와 일치하는 문서가 없습니다"),
     "en": ("/en/", "/en/search/search_index.json", "No matching documents"),

@@ -2,8 +2,9 @@
 
 notebook_markup's transformations run on tests/samples/notebook.mkdocs-jupyter.html: the real
 output of mkdocs-jupyter for tests/samples/notebook.ipynb (`mkdocs_jupyter.convert.nb2html(path,
-theme="")`, only the <style> bodies cut). Regenerate it after an upgrade of mkdocs-jupyter; a
-change in its markup then fails here, not on the published site. Each test checks what one
+theme="")`, only the <style> bodies cut), which a test compares with what the installed
+mkdocs-jupyter writes (`pytest --update-examples` saves it anew): a change in its markup fails
+here, not on the published site. Each test checks what one
 function guarantees, so removing or breaking that function fails its test.
 """
 
@@ -41,6 +42,28 @@ def test_notebooks_count_as_pages():
 def page_and_files():
     page = File("nb.ipynb", "/docs", "/site", use_directory_urls=True)
     return page, Files([page, File("server.md", "/docs", "/site", use_directory_urls=True)])
+
+
+def mkdocs_jupyters_output():
+    """What the installed mkdocs-jupyter writes for the sample notebook, its stylesheets cut
+    (570 KB that no transformation reads) to a note of their length."""
+    from mkdocs_jupyter.convert import nb2html
+
+    html = nb2html(str(SAMPLE.with_name("notebook.ipynb")), theme="")
+
+    def cut(m):
+        note = f"/* {len(m[2])} characters of JupyterLab's stylesheet, cut from this sample */"
+        return f"{m[1]}\n{note}\n{m[3]}"
+
+    return re.sub(r"(<style[^>]*>)(.*?)(</style>)", cut, html, flags=re.S)
+
+
+def test_the_sample_is_what_mkdocs_jupyter_writes_now(request):
+    """An upgrade of mkdocs-jupyter that changes its markup fails here: run
+    `pytest --update-examples` to save the new output, then see which transformation breaks."""
+    if request.config.getoption("update_examples"):
+        SAMPLE.write_text(mkdocs_jupyters_output(), encoding="utf-8")
+    assert SAMPLE.read_text(encoding="utf-8") == mkdocs_jupyters_output()
 
 
 def test_the_sample_has_what_the_transformations_remove():

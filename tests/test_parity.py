@@ -7,9 +7,9 @@ import pytest
 from conftest import ANCHOR, FENCE, HEADING, INCLUDE, LANGS, ROOT, SNIPPETS, includes, pages, read
 from test_site import page_html
 
-# A notebook heading's id: an anchor Jupyter shows nowhere, which hooks/notebook_markup.py makes the id of
-# the heading mkdocs-jupyter renders (and of its table-of-contents link), like the `{ #id }` the
-# Markdown pages write.
+# A notebook heading's id: an anchor Jupyter shows nowhere, which hooks/notebook_markup.py makes
+# the id of the heading mkdocs-jupyter renders (and of its table-of-contents link), like the
+# `{ #id }` the Markdown pages write.
 NB_ANCHOR = re.compile(r'<a id="(?P<id>[a-z0-9-]+)"></a>\s*$')
 
 

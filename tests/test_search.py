@@ -1,4 +1,5 @@
-"""One search index per language (hooks/search_per_language.py): what the build writes, and what pages load."""
+"""One search index per language (hooks/search_per_language.py): what the build writes, and
+what pages load."""
 
 import json
 import re
