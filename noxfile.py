@@ -117,4 +117,4 @@ def lint(session):
     """ruff on the tests, the helpers and the snippets."""
     install(session, "lint")
     session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", "tests", "tools", "noxfile.py")
+    session.run("ruff", "format", "--check", "tests", "tools", "hooks", "noxfile.py")
