@@ -211,8 +211,9 @@ def test_the_reset_comes_from_the_unread_data():
 
 @linux_only("Linux's receive queue keeps what arrived before the RST")
 def test_data_that_arrived_before_the_reset_can_still_be_read():
-    """closing.md#orderly-close: what the RST throws away is what the closing side had not sent
-    yet. On Linux a reply that had already reached the client is read first, then the error."""
+    """closing.md#fin-and-rst, under the table: what the RST throws away is what the closing side
+    had not sent yet. On Linux a reply that had already reached the client is read first, then
+    the error."""
     with ExitStack() as stack:
         client, server = connected_pair(stack)
         client.sendall(b"request\nextra\n")
