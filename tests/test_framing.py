@@ -314,8 +314,10 @@ def test_one_line_per_recv_fails_on_several_lines_in_one_segment(tmp_path, runs)
     )
 
 
-def test_a_line_without_end_is_refused_past_the_limit(runs):
-    """nonblocking_lines.py keeps at most LIMIT bytes of an unfinished line."""
+@pytest.mark.parametrize("name", ["echo_client", "nonblocking_lines"])
+def test_a_line_without_end_is_refused_past_the_limit(name, runs):
+    """Both line clients keep at most LIMIT bytes of an unfinished line (echo_client.py with
+    readline(LIMIT + 1), nonblocking_lines.py by checking its buffer)."""
 
     def endless(conn):
         conn.settimeout(WAIT)
@@ -325,8 +327,37 @@ def test_a_line_without_end_is_refused_past_the_limit(runs):
                 pass
 
     with Peer(endless) as peer:
-        outcome, _ = runs(SNIPPETS / "nonblocking_lines.py", peer)
+        outcome, _ = runs(SNIPPETS / f"{name}.py", peer)
     assert outcome == (1, "", "ValueError: 127.0.0.1:8080 sent a line longer than 65536 bytes\n")
+
+
+@pytest.mark.parametrize("name", ["echo_client", "nonblocking_lines"])
+@pytest.mark.parametrize("rest", [b"", b"on"], ids=["at-a-line-end", "mid-line"])
+def test_a_line_client_reports_a_close_before_the_last_line(name, rest, runs):
+    """The peer sends the greeting, then `rest` (nothing, or part of a line), then closes its
+    side. readline() then returns what it has (b'' or b'on', no newline), and a buffer gets b''
+    from recv(): each client says the connection dropped, and prints no partial line."""
+
+    def closes_early(conn):
+        conn.settimeout(WAIT)
+        conn.sendall(LINE_GREETING)
+        received = b""
+        while b"\n" not in received:  # the client's first line: it is waiting for the echo
+            received += conn.recv(4096)
+        conn.sendall(rest)
+        conn.shutdown(socket.SHUT_WR)  # a FIN, not a reset: the client reads to the end
+        with contextlib.suppress(ConnectionError):
+            while conn.recv(4096):
+                pass
+
+    with Peer(closes_early) as peer:
+        outcome, _ = runs(SNIPPETS / f"{name}.py", peer)
+    assert outcome == (
+        1,
+        f"{LINE_GREETING!r}\n",
+        "ConnectionError: 127.0.0.1:8080 dropped the connection\n",
+    )
+    assert peer.errors == []
 
 
 def test_framed_client_refuses_an_absurd_length(runs):
@@ -664,10 +695,13 @@ def test_a_file_that_timed_out_reads_no_more():
 
 
 def test_the_header_is_four_bytes_in_network_order():
-    assert (HEADER.size, HEADER.pack(1), HEADER.pack(2**32 - 1)) == (
+    assert (HEADER.size, HEADER.pack(0), HEADER.pack(1), HEADER.pack(2**32 - 1)) == (
         4,
-        b"\x00\x00\x00\x01",
+        b"\x00\x00\x00\x00",
+        b"\x00\x00\x00\x01",  # big-endian: the most significant byte first
         b"\xff\xff\xff\xff",
     )
     with pytest.raises(struct.error):
         HEADER.pack(2**32)  # the longest message a 4-byte length can announce is 4 GiB - 1
+    with pytest.raises(struct.error):
+        HEADER.pack(-1)  # unsigned

@@ -27,7 +27,7 @@ import resolver
 from conftest import TIMING, printed_output, run_snippet
 from platform_marks import linux_only
 
-HOSTS = {"localhost": ["::1", "127.0.0.1"]}  # as a hosts file with "::1 localhost" gives it
+HOSTS = {"localhost": ["::1", "127.0.0.1"]}  # as glibc gives a hosts file with both lines
 
 
 @pytest.fixture
@@ -103,7 +103,10 @@ IN_THE_NAMESPACE = textwrap.dedent(
     DELAY = float(sys.argv[1])
     folder = tempfile.mkdtemp()
     files = {
-        "hosts": "127.0.0.1 localhost\n127.0.0.2 two.test\n127.0.0.1 two.test\n",
+        "hosts": (
+            "127.0.0.1 localhost\n127.0.0.2 two.test\n127.0.0.1 two.test\n"
+            "127.0.0.1 dual.test\n::1 dual.test\n"  # the IPv4 line first
+        ),
         "resolv.conf": "nameserver 127.0.0.1\noptions timeout:5 attempts:1\n",
         "nsswitch.conf": "hosts: files dns\n",
     }
@@ -160,6 +163,8 @@ IN_THE_NAMESPACE = textwrap.dedent(
         with socket.create_connection(("two.test", port), timeout=5) as sock:
             seen["create_connection"] = sock.getpeername()[0]
     seen["two.test"] = [first, second]
+    seen["dual.test"] = [i[4][0] for i in socket.getaddrinfo("dual.test", 0,
+                                                             type=socket.SOCK_STREAM)]
     print(json.dumps(seen))
     """
 )
@@ -206,6 +211,16 @@ def test_connect_takes_only_the_first_address_create_connection_tries_each():
     assert sorted(seen["two.test"]) == ["127.0.0.1", "127.0.0.2"]
     assert seen["connect"] == "ConnectionRefusedError"  # the first address, and no other
     assert seen["create_connection"] == seen["two.test"][1]  # the second one answered
+
+
+@TIMING
+@linux_only("user and network namespaces, and glibc's resolver")
+def test_glibc_sorts_ipv6_loopback_first_whatever_the_hosts_file_order():
+    """What SNIPPET_HOSTS=localhost=::1,127.0.0.1 stands for: a name with both loopback addresses
+    in the hosts file. The IPv4 line comes first there, yet getaddrinfo() returns ::1 first:
+    glibc sorts the answers (RFC 3484/6724, gai.conf(5)), it does not keep the file's order."""
+    seen = in_a_namespace(IN_THE_NAMESPACE, "0")
+    assert seen["dual.test"] == ["::1", "127.0.0.1"]
 
 
 # asyncio: the lookup runs in a thread of the default executor, never in the loop's thread.

@@ -6,9 +6,10 @@ the tests, with install_from()). It replaces ``socket.getaddrinfo``, which is wh
 
 - SNIPPET_LOOKUP_DELAY=1: every lookup of a name (not of a numeric address, which needs no
   lookup) takes that many seconds more, like a slow DNS server;
-- SNIPPET_HOSTS=localhost=::1,127.0.0.1: that name gets those addresses, in that order, as a
-  hosts file with the line `::1 localhost` before `127.0.0.1 localhost` gives them (several
-  names: separated by `;`). Any other name is resolved by the real getaddrinfo.
+- SNIPPET_HOSTS=localhost=::1,127.0.0.1: that name gets those addresses, in that order, as
+  glibc gives them for a hosts file with both a `::1 localhost` and a `127.0.0.1 localhost` line,
+  whatever their order: it sorts the answers, ::1 first (gai.conf(5); tests/test_names.py shows
+  it). Several names: separated by `;`. Any other name is resolved by the real getaddrinfo.
 
 It cannot reach a name given to ``socket.connect((name, port))``: that is resolved in C
 (Modules/socketmodule.c, setipaddr()), not through ``socket.getaddrinfo``.
