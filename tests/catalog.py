@@ -24,9 +24,20 @@ Fields of a row:
   so it also runs against the four echo servers and against another greeting server.
 - faults: what a client does when the server is silent, resets, or cannot be reached (see
   FAILS below); None where it does not apply.
+- protocol: for a server, what it speaks: "line" (the greeting line, then an echo of the bytes
+  it receives; every test parametrized over SERVERS assumes it) or "length-prefixed" (each
+  message is a 4-byte big-endian length, then that many bytes: framed_server.py, whose own tests
+  are in tests/test_framing.py) or "tls" (the greeting line and echo inside TLS: tls_server.py,
+  whose promises tests/test_tls.py checks over TLS).
+- first_step: a server's minimal loop, shown before the full version on its page. It keeps none
+  of the promises the tests over SERVERS check (a non-reading client, a reset or Ctrl-C ends it
+  with a traceback, as its page says); tests/test_minimal_servers.py proves that it greets and
+  echoes, and that it fails exactly so.
 - platforms: where its output (with a server and without) is exactly what the page shows
   (`sys.platform` values); elsewhere the page says how it differs, and its output tests are left
   out there (see .github/workflows/platforms.yml).
+- env: environment variables the tests run it with, for a stand-in its page names and shows on
+  the command line (tests/harness/resolver.py: a slow lookup, or chosen addresses for a name).
 """
 
 import sys
@@ -54,6 +65,19 @@ REFUSED_HINT = (
 TIMEOUT_LINE = "TimeoutError: no answer from 127.0.0.1:8080 within 3 s\n"
 DROPPED_LINE = "ConnectionResetError: 127.0.0.1:8080 dropped the connection\n"
 SUCCEEDS = None
+# The TLS clients (tls.md) talk to 127.0.0.1:8443 and say so; the silent peer stalls their
+# handshake (it never answers the ClientHello).
+TLS_NO_SERVER = (
+    1,
+    "",
+    "ConnectionRefusedError: nothing listens on 127.0.0.1:8443. Start the server first: "
+    "python snippets/tls_server.py --cert server.pem --key server.key\n",
+)
+TLS_FAILS = {
+    "silent": (1, "", "TimeoutError: no answer from 127.0.0.1:8443 within 3 s\n"),
+    "reset": (1, "", "ConnectionResetError: 127.0.0.1:8443 dropped the connection\n"),
+    "backlog": (1, "", "TimeoutError: no answer from 127.0.0.1:8443 within 3 s\n"),
+}
 FAILS = {
     "silent": (1, "", TIMEOUT_LINE),
     "reset": (1, "", DROPPED_LINE),
@@ -73,6 +97,9 @@ class Snippet:
     everywhere: bool = False
     platforms: tuple = ALL
     faults: dict = field(default_factory=lambda: FAILS)
+    protocol: str = "line"
+    first_step: bool = False
+    env: dict = field(default_factory=dict)
 
 
 CLIENT = "client"
@@ -161,12 +188,98 @@ CATALOG = {
     "many_clients": Snippet(CLIENT, delay=0.2, output="measured", connections=40),
     # Needs no server.
     "timeout_modes": Snippet(DEMO, connections=0, no_server=None, faults=None),
+    # readiness.md: level-triggered readiness, the EVENT_WRITE spin, EINTR (socket pairs only).
+    "level_triggered": Snippet(DEMO, connections=0, no_server=None, faults=None),
+    "write_spin": Snippet(DEMO, output="measured", connections=0, no_server=None, faults=None),
+    "eintr_retry": Snippet(
+        DEMO,
+        connections=0,
+        no_server=None,
+        faults=None,
+        platforms=POSIX,  # signal.pthread_kill and SIGUSR1: Unix only (readiness page)
+    ),
+    # closing.md: FIN vs RST, EPIPE, orderly close, TIME_WAIT (own loopback sockets). Each shows
+    # what Linux does; the page says where other systems differ (SIGPIPE, select.poll, bind()).
+    "fin_vs_rst": Snippet(DEMO, connections=0, no_server=None, faults=None, platforms=("linux",)),
+    "broken_pipe": Snippet(DEMO, connections=0, no_server=None, faults=None, platforms=("linux",)),
+    "orderly_close": Snippet(
+        DEMO, connections=0, no_server=None, faults=None, platforms=("linux",)
+    ),
+    "time_wait": Snippet(DEMO, connections=0, no_server=None, faults=None, platforms=("linux",)),
+    # names.md: a stand-in resolver (tests/harness/resolver.py) makes every lookup take 1 s, or
+    # gives "localhost" the two addresses a hosts file with "::1 localhost" gives (no real DNS).
+    "lookup_blocks": Snippet(
+        DEMO,
+        output="measured",
+        connections=0,
+        no_server=None,
+        faults=None,
+        env={"SNIPPET_LOOKUP_DELAY": "1"},
+    ),
+    "connect_each_address": Snippet(
+        DEMO,
+        connections=0,
+        no_server=None,
+        faults=None,
+        platforms=POSIX,  # Windows answers a refused SYN only after about 2 s (blocking page)
+        env={"SNIPPET_HOSTS": "localhost=::1,127.0.0.1"},
+    ),
+    "happy_eyeballs": Snippet(
+        DEMO,
+        output="measured",
+        connections=0,
+        no_server=None,
+        faults=None,
+        platforms=("linux",),  # its silent IPv6 address is a full accept queue (timeouts page)
+        env={"SNIPPET_HOSTS": "localhost=::1,127.0.0.1"},
+    ),
     # The servers: the companion server, then the four echo servers in the order of their pages.
     "server": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
     "echo_threads": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "select_minimal": Snippet(
+        SERVER, output="log", connections=0, no_server=None, faults=None, first_step=True
+    ),
     "echo_select": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    "selectors_minimal": Snippet(
+        SERVER, output="log", connections=0, no_server=None, faults=None, first_step=True
+    ),
     "echo_selectors": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
     "echo_asyncio": Snippet(SERVER, output="log", connections=0, no_server=None, faults=None),
+    # framing.md: lines from a buffer, and length-prefixed messages (tests/test_framing.py splits
+    # every message at every byte and sends several in one segment).
+    "line_buffer": Snippet(DEMO, connections=0, no_server=None, faults=None),
+    "nonblocking_lines": Snippet(CLIENT, everywhere=True),
+    "framed_client": Snippet(
+        CLIENT,
+        against="framed_server",
+        no_server=(
+            1,
+            "",
+            "ConnectionRefusedError: nothing listens on 127.0.0.1:8080. "
+            "Start the server first: python snippets/framed_server.py\n",
+        ),
+    ),
+    "framed_server": Snippet(
+        SERVER,
+        output="log",
+        connections=0,
+        no_server=None,
+        faults=None,
+        protocol="length-prefixed",  # not the greeting line and echo SERVERS' tests assume
+    ),
+    # tls.md: TLS clients on 127.0.0.1:8443, checked against tls_server.py with a throwaway CA
+    # (SSL_CERT_FILE); tests/test_tls.py adds socat, openssl s_client, a wrong CA, a plain-TCP
+    # peer, a stalled handshake and pending().
+    "tls_client": Snippet(CLIENT, against="tls_server", no_server=TLS_NO_SERVER, faults=TLS_FAILS),
+    "tls_nonblocking_client": Snippet(
+        CLIENT, against="tls_server", no_server=TLS_NO_SERVER, faults=TLS_FAILS
+    ),
+    "tls_asyncio_client": Snippet(
+        CLIENT, against="tls_server", no_server=TLS_NO_SERVER, faults=TLS_FAILS
+    ),
+    "tls_server": Snippet(
+        SERVER, output="log", connections=0, no_server=None, faults=None, protocol="tls"
+    ),
 }
 
 
@@ -181,7 +294,9 @@ def names(kind=None, **fields):
 
 
 CLIENTS = names(CLIENT)
-SERVERS = names(SERVER)
+# The servers that keep every promise, in the line protocol: what the server tests run over.
+SERVERS = names(SERVER, protocol="line", first_step=False)
+FIRST_STEPS = names(SERVER, first_step=True)
 ECHO_SERVERS = [name for name in SERVERS if name.startswith("echo_")]
 
 

@@ -12,12 +12,26 @@ import time
 
 import pytest
 import redirect
+import resolver
 from catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
 from conftest import SNIPPETS, open_fds, printed_output, run_snippet, transcript
 from platform_marks import linux_only
 from pytest_examples import CodeExample, EvalExample
 
 ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
+
+
+def snippet_env(row, server):
+    """The environment a row's snippet runs with: its server's client_env, then its own env."""
+    return {**(server.client_env if server else {}), **row.env}
+
+
+def command_line(name):
+    """The command a recorded run shows; a row's env (a stand-in) loads from tests/harness."""
+    env = CATALOG[name].env
+    prefix = [f"{key}={value}" for key, value in env.items()]
+    prefix += ["PYTHONPATH=tests/harness"] if env else []
+    return " ".join([*prefix, f"python snippets/{name}.py"])
 
 
 def test_every_snippet_is_in_the_catalog():
@@ -46,7 +60,7 @@ def test_prints_what_the_page_shows(name, companions):
     row = CATALOG[name]
     server = companions(row) if row.kind == "client" else None
     before = server.connections() if server else 0
-    result = run_snippet(name, server.port if server else 0, env=server and server.client_env)
+    result = run_snippet(name, server.port if server else 0, env=snippet_env(row, server))
     assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
     assert result.stdout == printed_output(name), (
         f"snippets/{name}.py printed something other than its `#>` lines "
@@ -97,6 +111,7 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, companion
     port = server.port if server else 0
     fds, threads = open_fds(), threading.enumerate()
     undo = redirect.install(port)
+    undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
     try:
         if eval_example.update_examples:
             eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
@@ -104,6 +119,8 @@ def test_snippet_lint_and_print_check(name, eval_example: EvalExample, companion
             eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
     finally:
         undo()
+        if undo_resolver:
+            undo_resolver()
     gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
     assert open_fds() == fds, "file descriptors left open"
     assert threading.enumerate() == threads, "threads left running"
@@ -223,13 +240,68 @@ def many_clients_one_after_another_or_all_at_once(m, delay):
         assert delay <= float(m[way]) < 5 * delay and sequential > 2 * float(m[way]), way
 
 
+WRITE_SPIN = re.compile(
+    rf"EVENT_WRITE kept: (?P<kept>[\d,]+) wake-ups, (?P<kept_cpu>{SECONDS}) s of CPU "
+    rf"in (?P<kept_wall>{SECONDS}) s\n"
+    rf"EVENT_WRITE dropped: (?P<dropped>[\d,]+) wake-ups, (?P<dropped_cpu>{SECONDS}) s of CPU "
+    rf"in (?P<dropped_wall>{SECONDS}) s\n"
+)
+
+
+def idle_write_interest_spins_and_dropping_it_sleeps(m, delay):
+    """readiness.md#write-spin: the same idle socket for 0.5 s each. With EVENT_WRITE kept and
+    nothing to send, select() returns at once, again and again, and the loop burns whatever
+    CPU it gets; with EVENT_WRITE dropped, select() never returns early."""
+    assert int(m["kept"].replace(",", "")) > 1_000
+    assert int(m["dropped"].replace(",", "")) == 0
+    kept_cpu, dropped_cpu = float(m["kept_cpu"]), float(m["dropped_cpu"])
+    assert kept_cpu >= max(0.02, 10 * dropped_cpu) and dropped_cpu <= 0.05
+    for wall in ("kept_wall", "dropped_wall"):  # each loop ran its 0.5 s, no longer than 5x
+        assert 0.49 <= float(m[wall]) < 2.5, wall
+
+
+LOOKUP_BLOCKS = re.compile(
+    rf"selectors: connected after (?P<sel_connected>{SECONDS}) s, \d+ ticks in 1\.3 s, "
+    rf"longest gap (?P<sel_gap>{SECONDS}) s\n"
+    rf"asyncio: connected after (?P<aio_connected>{SECONDS}) s, \d+ ticks in 1\.3 s, "
+    rf"longest gap (?P<aio_gap>{SECONDS}) s\n"
+)
+
+
+def a_lookup_stops_the_selectors_loop_but_not_asyncio(m, delay):
+    """names.md#lookup-blocks: every lookup takes 1 s (the row's stand-in); the heartbeat ticks
+    every 0.1 s whenever its loop is free. Both connect only after the lookup; the selectors
+    loop misses every tick meanwhile, asyncio's heartbeat never waits 5 ticks' time."""
+    lookup = float(CATALOG["lookup_blocks"].env["SNIPPET_LOOKUP_DELAY"])
+    assert float(m["sel_connected"]) >= lookup and float(m["aio_connected"]) >= lookup
+    assert float(m["sel_gap"]) >= lookup  # no tick while socket.getaddrinfo() ran
+    assert float(m["aio_gap"]) < 5 * 0.1 <= lookup / 2
+
+
+HAPPY_EYEBALLS = re.compile(
+    r"addresses: \['::1', '127\.0\.0\.1'\]\n"
+    rf"happy_eyeballs_delay=0\.25: connected to 127\.0\.0\.1 after (?P<staggered>{SECONDS}) s\n"
+    r"one after another: no connection within 1\.5 s\n"
+)
+
+
+def the_second_address_starts_after_the_delay(m, delay):
+    """names.md#happy-eyeballs: ::1 never answers. With the delay, 127.0.0.1 is tried 0.25 s
+    later and connects (well within 5x that); one after another, the 1.5 s timeout ends the wait
+    for ::1 first (the shape)."""
+    assert 0.25 <= float(m["staggered"]) < 5 * 0.25
+
+
 MEASURED = {  # name: (the shape of its output, what its figures must show)
     "busy_wait": (BUSY_WAIT, busy_wait_burns_cpu_and_selectors_does_not),
     "many_clients": (MANY_CLIENTS, many_clients_one_after_another_or_all_at_once),
+    "write_spin": (WRITE_SPIN, idle_write_interest_spins_and_dropping_it_sleeps),
+    "lookup_blocks": (LOOKUP_BLOCKS, a_lookup_stops_the_selectors_loop_but_not_asyncio),
+    "happy_eyeballs": (HAPPY_EYEBALLS, the_second_address_starts_after_the_delay),
 }
 
 
-@pytest.mark.parametrize("name", names(output="measured"))
+@pytest.mark.parametrize("name", params(names(output="measured")))
 def test_measured_output(name, companions, output_file):
     """Measured, so not byte-exact: the shape and the relations between the figures are checked;
     the page shows the run recorded in snippets/output/<name>.txt."""
@@ -241,11 +313,11 @@ def test_measured_output(name, companions, output_file):
     row = CATALOG[name]
     server = companions(row) if row.kind == "client" else None
     before = server.connections() if server else 0
-    result = run_snippet(name, server.port if server else 0, env=server and server.client_env)
+    result = run_snippet(name, server.port if server else 0, env=snippet_env(row, server))
     assert (result.returncode, result.stderr) == (0, "")
     m = shape.fullmatch(result.stdout)
     assert m, result.stdout
     check(m, row.delay)
     if server:
         assert_connections_reached(server, before, row.connections, name)
-    output_file(name, transcript(f"python snippets/{name}.py", result.stdout), shape)
+    output_file(name, transcript(command_line(name), result.stdout), shape)
