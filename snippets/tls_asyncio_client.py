@@ -15,7 +15,10 @@ async def read_line(reader):
 async def main():
     context = ssl.create_default_context()
     reader, writer = await asyncio.wait_for(
-        asyncio.open_connection("127.0.0.1", 8443, ssl=context), TIMEOUT  # (2)
+        asyncio.open_connection(
+            "127.0.0.1", 8443, ssl=context, ssl_shutdown_timeout=TIMEOUT  # (2)
+        ),
+        TIMEOUT,
     )
     try:
         print(await read_line(reader))

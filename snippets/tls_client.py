@@ -1,3 +1,4 @@
+import contextlib
 import socket
 import ssl
 import sys
@@ -19,14 +20,17 @@ try:
             #> b'one\n'
             #> b'two\n'
             #> b'three\n'
+        sock.setblocking(False)  # (4)
+        with contextlib.suppress(OSError):
+            sock.unwrap()
 except ConnectionRefusedError:
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8443. Start the server "
              "first: python snippets/tls_server.py --cert server.pem --key server.key")
-except ssl.SSLCertVerificationError as exc:  # (4)
+except ssl.SSLCertVerificationError as exc:  # (5)
     sys.exit(f"SSLCertVerificationError: certificate verify failed: {exc.verify_message}")
-except ssl.SSLError as exc:  # (5)
+except ssl.SSLError as exc:  # (6)
     sys.exit(f"SSLError: no TLS with 127.0.0.1:8443: {exc.reason}")
 except ConnectionError as exc:
     sys.exit(f"{type(exc).__name__}: 127.0.0.1:8443 dropped the connection")
-except TimeoutError:  # (6)
+except TimeoutError:  # (7)
     sys.exit(f"TimeoutError: no answer from 127.0.0.1:8443 within {TIMEOUT} s")

@@ -1,3 +1,4 @@
+import contextlib
 import selectors
 import socket
 import ssl
@@ -78,6 +79,8 @@ try:
             #> b'one\n'
             #> b'two\n'
             #> b'three\n'
+        with contextlib.suppress(OSError):  # (11)
+            sock.unwrap()
 except ConnectionRefusedError:
     sys.exit("ConnectionRefusedError: nothing listens on 127.0.0.1:8443. Start the server "
              "first: python snippets/tls_server.py --cert server.pem --key server.key")

@@ -269,7 +269,7 @@ CATALOG = {
     ),
     # tls.md: TLS clients on 127.0.0.1:8443, checked against tls_server.py with a throwaway CA
     # (SSL_CERT_FILE); tests/test_tls.py adds socat, openssl s_client, a wrong CA, a plain-TCP
-    # peer, a stalled handshake and pending().
+    # peer, a stalled handshake, pending() and close_notify.
     "tls_client": Snippet(CLIENT, against="tls_server", no_server=TLS_NO_SERVER, faults=TLS_FAILS),
     "tls_nonblocking_client": Snippet(
         CLIENT, against="tls_server", no_server=TLS_NO_SERVER, faults=TLS_FAILS

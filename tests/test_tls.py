@@ -19,9 +19,15 @@ CA (conftest.tls); here:
   with many TLS clients, a flooder and a stalled handshake, one notice when out of descriptors,
   a one-line error for a bad --cert/--key);
 - SSL_CERT_FILE is the CA file create_default_context() loads (ssl.get_default_verify_paths()),
-  and trustme's command line makes the files the page names.
+  while the CA folder (capath) is still searched, and trustme's command line makes the files
+  the page names;
+- close_notify: each client sends one before it closes, and the socket clients would not without
+  their unwrap(); the asyncio client waits for the server's 3 s at most (ssl_shutdown_timeout),
+  and its abort() saves that wait on failure; wait_closed() waits forever only after a cancelled
+  start_tls(), which is why tls_server.py calls it only after a handshake that succeeded.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -380,6 +386,144 @@ def test_a_stall_mid_handshake_or_after_it_is_one_line_within_5_s(server_context
         assert took < WITHIN, (name, stall, took)
 
 
+# --- The end of a session: close_notify ---------------------------------------------------------
+
+
+def recording_the_end(context, ends):
+    """A TLS server Peer that greets and echoes, and appends to `ends` how the client ended its
+    side: "close_notify" (recv() returns b''), or the reason of the SSLError that recv() raises
+    when the connection ends without one (suppress_ragged_eofs=False). It then closes without a
+    close_notify of its own, as many servers do."""
+
+    def handle(conn):
+        conn.settimeout(WAIT)
+        with context.wrap_socket(conn, server_side=True, suppress_ragged_eofs=False) as sock:
+            sock.sendall(GREETING)
+            try:
+                while data := sock.recv(4096):
+                    sock.sendall(data)
+                ends.append("close_notify")
+            except ssl.SSLError as exc:
+                ends.append(exc.reason)
+
+    return Peer(handle)
+
+
+@pytest.mark.parametrize("name", TLS_CLIENTS)
+def test_clients_end_with_close_notify(name, server_context, tls):
+    """Each client sends close_notify before it closes (RFC 8446, 6.1), and a server that closes
+    without answering with its own costs it nothing: exit 0, its four lines."""
+    ends = []
+    with recording_the_end(server_context, ends) as peer:
+        took, result = run_client(name, peer.port, tls["ca"])
+        wait_for(lambda: ends)
+    assert (result.returncode, result.stdout, result.stderr) == (0, printed_output(name), "")
+    assert ends == ["close_notify"]
+    assert took < WITHIN
+
+
+# The lines of each socket client that send its close_notify.
+CLOSE_NOTIFY = {
+    "tls_client": (
+        "        sock.setblocking(False)  # (4)\n"
+        "        with contextlib.suppress(OSError):\n"
+        "            sock.unwrap()\n"
+    ),
+    "tls_nonblocking_client": (
+        "        with contextlib.suppress(OSError):  # (11)\n            sock.unwrap()\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CLOSE_NOTIFY)
+def test_without_unwrap_the_server_sees_no_close_notify(name, server_context, tls, tmp_path):
+    """The proof that the test above can fail: closing an SSL socket sends no close_notify, and
+    the server's recv() raises SSLEOFError (UNEXPECTED_EOF_WHILE_READING)."""
+    source = (SNIPPETS / f"{name}.py").read_text()
+    assert source.count(CLOSE_NOTIFY[name]) == 1
+    variant = tmp_path / f"{name}.py"
+    variant.write_text(source.replace(CLOSE_NOTIFY[name], ""))
+    ends = []
+    with recording_the_end(server_context, ends) as peer:
+        _, result = run_variant(variant, peer.port, tls["ca"], name)
+        wait_for(lambda: ends)
+    assert (result.returncode, result.stdout, result.stderr) == (0, printed_output(name), "")
+    assert ends == ["UNEXPECTED_EOF_WHILE_READING"]
+
+
+def echo_three_lines_then_nothing(over):
+    """A serve() for tls_peer: the greeting, the echo of three lines, then it reads nothing more
+    (so it never answers a close_notify) until `over` is set."""
+
+    def serve(sock):
+        sock.sendall(GREETING)
+        with sock.makefile("rb") as lines:
+            for _ in range(3):
+                sock.sendall(lines.readline())
+        over.wait(4 * WAIT)
+
+    return serve
+
+
+@TIMING
+@pytest.mark.parametrize("name", TLS_CLIENTS)
+def test_a_server_that_never_answers_close_notify(name, server_context, tls):
+    """The socket clients send their close_notify and wait for no answer; the asyncio client waits
+    for the server's, 3 s at most (ssl_shutdown_timeout=TIMEOUT), then says so in one line."""
+    over = threading.Event()
+    try:
+        with tls_peer(server_context, echo_three_lines_then_nothing(over)) as peer:
+            took, result = run_client(name, peer.port, tls["ca"])
+            over.set()
+    finally:
+        over.set()
+    code, stderr = (1, TIMEOUT_LINE) if name == "tls_asyncio_client" else (0, "")
+    assert (result.returncode, result.stdout, result.stderr) == (code, printed_output(name), stderr)
+    assert took < WITHIN
+
+
+@TIMING
+def test_without_ssl_shutdown_timeout_the_asyncio_client_waits_on(server_context, tls, tmp_path):
+    """The proof that the asyncio case above can fail: with asyncio's default shutdown timeout
+    (30 s) the client is still waiting for the server's close_notify after 5 s."""
+    source = (SNIPPETS / "tls_asyncio_client.py").read_text()
+    bound = ", ssl_shutdown_timeout=TIMEOUT"
+    assert source.count(bound) == 1
+    variant = tmp_path / "tls_asyncio_client.py"
+    variant.write_text(source.replace(bound, ""))
+    over = threading.Event()
+    try:
+        with tls_peer(server_context, echo_three_lines_then_nothing(over)) as peer:
+            with pytest.raises(subprocess.TimeoutExpired):
+                run_variant(variant, peer.port, tls["ca"], "tls_asyncio_client", timeout=WITHIN)
+            over.set()
+    finally:
+        over.set()
+
+
+@TIMING
+def test_without_abort_the_asyncio_client_also_waits_for_the_closing_handshake(
+    server_context, tls, tmp_path
+):
+    """The proof that the asyncio client's abort() matters: against a peer that goes quiet after
+    the handshake, the same client with close() in its place waits 3 s for a greeting, then 3 s
+    more (ssl_shutdown_timeout) for an answer to its close_notify."""
+    source = (SNIPPETS / "tls_asyncio_client.py").read_text()
+    abort = "        writer.transport.abort()  # (3)\n"
+    assert source.count(abort) == 1
+    variant = tmp_path / "tls_asyncio_client.py"
+    variant.write_text(source.replace(abort, "        writer.close()\n"))
+    over = threading.Event()
+    try:
+        with tls_peer(server_context, lambda sock: over.wait(4 * WAIT)) as peer:
+            took, result = run_variant(variant, peer.port, tls["ca"], "tls_asyncio_client")
+            over.set()
+    finally:
+        over.set()
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", TIMEOUT_LINE)
+    assert 6 <= took < 6 + WITHIN - 3, took
+
+
 # --- pending(): what select() cannot see ---------------------------------------------------------
 
 
@@ -443,12 +587,12 @@ def test_select_cannot_see_the_rest_of_a_record(server_context, client_context):
 LONG_GREETING = b"hello " + b"x" * 2993 + b"\n"  # 3,000 bytes in one record: three recv(1024)
 
 
-def run_variant(path, port, ca):
-    """Run a changed copy of a snippet as run_snippet() runs the snippet itself."""
-    args, env = snippet_command("tls_nonblocking_client", port, env={"SSL_CERT_FILE": str(ca)})
+def run_variant(path, port, ca, name="tls_nonblocking_client", timeout=20):
+    """Run a changed copy of snippet `name` as run_snippet() runs the snippet itself."""
+    args, env = snippet_command(name, port, env={"SSL_CERT_FILE": str(ca)})
     started = time.monotonic()
     result = subprocess.run(
-        [*args[:-1], str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
+        [*args[:-1], str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
     return time.monotonic() - started, result
 
@@ -835,20 +979,93 @@ def test_a_bad_cert_or_key_is_one_line(files, stderr, tmp_path, output_file):
         output_file("tls_server-no-cert", transcript(command_line, "", result.stderr))
 
 
-# --- Certificates: trustme's command line, SSL_CERT_FILE ----------------------------------------
-
-
-def test_the_pages_recipe_trustme_then_server_then_client(tmp_path):
-    """`python -m trustme` writes server.pem, server.key and client.pem (its CA) for 127.0.0.1;
-    tls_server.py takes the first two, a client trusts the third through SSL_CERT_FILE."""
-    made = subprocess.run(
-        [sys.executable, "-m", "trustme", "-q", "-d", str(tmp_path)],
+def test_a_key_that_is_not_the_certificates_is_one_line(tls, tmp_path):
+    shutil.copy(tls["cert"], tmp_path / "server.pem")
+    trustme.CA().issue_cert("127.0.0.1").private_key_pem.write_to_path(str(tmp_path / "server.key"))
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(SNIPPETS / "tls_server.py"), "--port", "0"]
+        + ["--cert", "server.pem", "--key", "server.key"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=20,
     )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        "cannot use --cert server.pem --key server.key: KEY_VALUES_MISMATCH\n",
+    )
+
+
+def test_wait_closed_waits_forever_only_after_a_cancelled_start_tls(server_context):
+    """Why tls_server.py calls wait_closed() only after a handshake that succeeded. After a
+    handshake that fails (plain text: SSLError) the stream learns that its connection is gone and
+    wait_closed() ends, raising that error. After a start_tls() that is cancelled, as
+    asyncio.timeout() cancels a stalled one, it never learns it: wait_closed() still waits."""
+    outcomes = {}
+
+    async def handle(reader, writer, name):
+        try:
+            async with asyncio.timeout(0.5):
+                await writer.start_tls(server_context)
+        except OSError as exc:
+            try:
+                await asyncio.wait_for(writer.wait_closed(), 1)
+                ends = "returns"
+            except TimeoutError:
+                ends = "still waits"
+            except OSError:
+                ends = "raises"
+            outcomes[name] = (type(exc).__name__, ends)
+        else:
+            outcomes[name] = ("no error", None)
+
+    def plain_text(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(b"hello\n")
+            sock.recv(1024)  # until the server closes
+
+    def silent(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT):
+            time.sleep(2)  # past the 0.5 s handshake timeout and the 1 s wait
+
+    async def main():
+        names = iter(["plain text", "silent"])
+        server = await asyncio.start_server(
+            lambda reader, writer: handle(reader, writer, next(names)), "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            for client in (plain_text, silent):
+                await asyncio.to_thread(client, port)
+            while len(outcomes) < 2:
+                await asyncio.sleep(0.05)
+
+    asyncio.run(asyncio.wait_for(main(), 4 * WAIT))
+    assert outcomes == {
+        "plain text": ("SSLError", "raises"),
+        "silent": ("TimeoutError", "still waits"),
+    }
+
+
+# --- Certificates: trustme's command line, SSL_CERT_FILE ----------------------------------------
+
+
+def test_the_pages_recipe_trustme_then_server_then_client(tmp_path):
+    """`python -m trustme` writes server.pem (for localhost, and for 127.0.0.1 and ::1 as IP
+    addresses), server.key and client.pem (its CA); tls_server.py takes the first two, a client
+    trusts the third through SSL_CERT_FILE."""
+    from cryptography import x509
+
+    made = subprocess.run(
+        [sys.executable, "-m", "trustme"], cwd=tmp_path, capture_output=True, text=True, timeout=20
+    )
     assert made.returncode == 0, made.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["client.pem", "server.key", "server.pem"]
+    cert = x509.load_pem_x509_certificate((tmp_path / "server.pem").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
     files = {"cert": tmp_path / "server.pem", "key": tmp_path / "server.key"}
     server = start_tls_server(tmp_path, files)
     try:
@@ -873,7 +1090,8 @@ def test_ssl_cert_file_names_the_ca_file_create_default_context_loads(tls, tmp_p
     shutil.copy(tls["ca"], tmp_path / "client.pem")
     code = "import ssl; print(ssl.get_default_verify_paths())"
     count = "import ssl; print(len(ssl.create_default_context().get_ca_certs()))"
-    env = {key: value for key, value in os.environ.items() if key != "SSL_CERT_FILE"}
+    # As on a machine where neither variable is set: OpenSSL's own defaults.
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
 
     def run(source, **extra):
         result = subprocess.run(
@@ -890,9 +1108,59 @@ def test_ssl_cert_file_names_the_ca_file_create_default_context_loads(tls, tmp_p
     shown = run(code, SSL_CERT_FILE="client.pem")
     assert VERIFY_PATHS.fullmatch(shown), shown
     assert "cafile='client.pem'" not in run(code)  # without it: the system's own CA file
-    assert run(count, SSL_CERT_FILE="client.pem") == "1\n"  # only the test CA, from that file
+    assert run(count, SSL_CERT_FILE="client.pem") == "1\n"  # loaded: the test CA, from that file
     command_line = f'SSL_CERT_FILE=client.pem python -c "{code}"'
     output_file("tls-verify-paths", transcript(command_line, shown), VERIFY_PATHS)
+
+
+@posix_only("a symlink named by the certificate's subject hash")
+def test_with_ssl_cert_file_the_ca_folder_is_still_searched(tls, tmp_path):
+    """SSL_CERT_FILE replaces the CA file only: the CA folder (capath: OpenSSL's default, or
+    SSL_CERT_DIR) is still searched when a certificate is checked. A server whose CA is only in
+    that folder is trusted by tls_client.py run with SSL_CERT_FILE=client.pem, and is not when
+    the folder is empty; get_ca_certs() lists the folder's CA only once a connection used it."""
+    assert shutil.which("openssl"), "openssl is not installed (.ci/run installs it)"
+    folder_ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    folder_ca.issue_cert("127.0.0.1").configure_cert(context)
+    folder, empty = tmp_path / "certs", tmp_path / "empty"
+    folder.mkdir()
+    empty.mkdir()
+    folder_ca.cert_pem.write_to_path(str(folder / "folder-ca.pem"))
+    hashed = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(folder / "folder-ca.pem")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (folder / f"{hashed}.0").symlink_to("folder-ca.pem")  # the name OpenSSL looks up
+
+    def run(capath):
+        with tls_peer(context, greet_and_echo(GREETING)) as peer:
+            return run_snippet(
+                "tls_client",
+                peer.port,
+                env={"SSL_CERT_FILE": str(tls["ca"]), "SSL_CERT_DIR": capath},
+            )
+
+    trusted, refused = run(str(folder)), run(str(empty))
+    assert (trusted.returncode, trusted.stdout, trusted.stderr) == (
+        0,
+        printed_output("tls_client"),
+        "",
+    )
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "SSLCertVerificationError: certificate verify failed: "
+        "unable to get local issuer certificate\n",
+    )
+
+    listed = ssl.create_default_context(cafile=str(tls["ca"]), capath=str(folder))
+    assert len(listed.get_ca_certs()) == 1  # the file's CA; the folder's is not read yet
+    with tls_peer(context, greet_and_echo(GREETING)) as peer:
+        with tls_connect(peer.port, listed) as sock:
+            assert read_line(sock) == GREETING
+    assert len(listed.get_ca_certs()) == 2  # now it has been used
 
 
 def finish_in_one_segment(port, context):
