@@ -69,7 +69,7 @@ def docs(session):
 def tests(session):
     """The whole suite: snippets against a real server, the strict build, the browser test."""
     install(session, "test")
-    # With -n N, the tests timed by the wall clock run on one worker (conftest.TIMING).
+    # With -n N, the tests timed by the wall clock run on one worker (support.marks.TIMING).
     session.run("pytest", "--dist", "loadgroup", *session.posargs, env=ENV)
 
 
@@ -84,7 +84,7 @@ def portable(session):
 def bench(session):
     """Connections held, messages per second and latency of each echo server (loopback)."""
     install(session, "test")
-    session.run("python", "tests/bench_echo.py", env=ENV)
+    session.run("python", "tools/bench.py", env=ENV | {"PYTHONPATH": "tests"})
 
 
 @nox.session

@@ -1,168 +1,20 @@
-"""Shared fixtures: the companion server on a free port, and running snippets as a reader would."""
+"""Fixtures (the companion server, the TLS files, the built site, recorded output) and the
+run's hooks; every helper the tests share is in tests/support/."""
 
 import functools
 import http.server
-import json
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from platform_marks import LINUX, POSIX
 
-ROOT = Path(__file__).resolve().parents[1]
-SNIPPETS = ROOT / "snippets"
-OUTPUT = SNIPPETS / "output"
-HARNESS = Path(__file__).parent / "harness"
-DOCS = ROOT / "docs"
-LANGS = ("ko", "en")
-FENCE = re.compile(
-    r"^(?P<indent> *)(?P<fence>```|~~~)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)\s*$",
-    re.M | re.S,
-)
-INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^"]+)"\s*$', re.M)
-HEADING = re.compile(r"^(#{1,6}) (?P<text>.*)$", re.M)
-ANCHOR = re.compile(r"\{ ?#(?P<id>[a-z0-9-]+) ?\}\s*$")
-
-
-def pages(lang):
-    """Every page source of one language: Markdown pages and notebooks."""
-    found = [*(DOCS / lang).rglob("*.md"), *(DOCS / lang).rglob("*.ipynb")]
-    return sorted(p.relative_to(DOCS / lang).as_posix() for p in found)
-
-
-def read(lang, page):
-    return (DOCS / lang / page).read_text(encoding="utf-8")
-
-
-def includes(text):
-    return INCLUDE.findall(text)
-
-
-STARTUP_TIMEOUT = 10.0
-RUN_TIMEOUT = 20.0
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    log: Path  # its stdout
-    err: Path  # its stderr
-    script: str
-    client_env: dict = field(default_factory=dict)  # what its clients need (SSL_CERT_FILE)
-
-    @property
-    def greeting(self):
-        """Every server of this guide greets with its own file name."""
-        return f"hello from {self.script}\n".encode()
-
-    def connect(self, timeout=5.0):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-
-    def assert_serving(self):
-        """A new client gets the greeting and its echo."""
-        with self.connect() as sock:
-            assert read_line(sock) == self.greeting
-            sock.sendall(b"still there?\n")
-            assert read_line(sock) == b"still there?\n"
-
-    def stop_cleanly(self, signum=signal.SIGTERM):
-        """Stop it; on POSIX it must exit 0 within a second, "server stopped" last, no stderr.
-
-        (On Windows SIGTERM is TerminateProcess(): there is no clean stop to check.)
-        """
-        seconds, code, out, err = self.stop(signum)
-        if POSIX:
-            assert (code, err) == (0, ""), f"{self.script}: exit {code}, stderr {err!r}"
-            assert out.endswith("server stopped\n"), out[-200:]
-            assert seconds < 1, f"{self.script} took {seconds:.2f} s to stop"
-
-    def connections(self):
-        """How many connections the companion server has logged so far."""
-        return len(re.findall(r"^client \d+ connected$", self.log.read_text(), re.M))
-
-    def stop(self, signum=signal.SIGTERM, timeout=5.0):
-        """Stop with `signum`; return (seconds taken, exit code, stdout, stderr)."""
-        started = time.monotonic()
-        self.process.send_signal(signum)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()  # never leave a server behind, even when the test fails
-            self.process.wait(timeout=timeout)
-            raise
-        seconds = time.monotonic() - started
-        return seconds, self.process.returncode, self.log.read_text(), self.err.read_text()
-
-
-def as_in_a_terminal():
-    """In a server's child process: SIGINT does what Ctrl-C does in a terminal.
-
-    A shell that starts the test run in the background sets SIGINT to "ignored", children
-    inherit that, and Python then installs no KeyboardInterrupt handler: a server relying on
-    Python's own Ctrl-C handling (Windows' asyncio) would never see the signal.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-PORT_OPTION = ("server.py", "tls_server.py")  # the servers that take `--port N`
-
-
-def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None, strict=True):
-    """Start snippets/<script> on a free port and wait until it says it listens.
-
-    server.py and tls_server.py take `--port 0`; the step-by-step servers take the port as their
-    argument.
-    `wrapper`: a Python file run first, which runs the snippet as __main__ (it takes the
-    snippet's path as its first argument); `nofile`: the server's RLIMIT_NOFILE (POSIX);
-    `strict=False`: Python's default warning filters, as a reader runs it (a server that ends
-    with a traceback then shows only that, not a ResourceWarning per socket left open).
-    """
-    port_args = ["--port", "0"] if script in PORT_OPTION else ["0"]
-    # -u: unbuffered, so a line is in the log the moment it is printed (no flush=True in the
-    # snippets: a reader's terminal does not need it).
-    command = [sys.executable, "-u", *(["-W", "error"] if strict else [])]
-    command += [str(wrapper)] if wrapper else []
-    command += [str(SNIPPETS / script), *port_args, *args]
-    log = Path(log_dir) / f"{script}-{time.monotonic_ns()}.log"
-    err = log.with_suffix(".err")
-
-    def in_the_child():
-        as_in_a_terminal()
-        if nofile:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-
-    with log.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen(
-            command,
-            stdout=stdout,
-            stderr=stderr,
-            text=True,
-            cwd=ROOT,
-            preexec_fn=in_the_child if POSIX else None,
-        )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        match = re.match(r"listening on 127\.0\.0\.1:(\d+)\b", log.read_text())
-        if match:
-            return Server(process, int(match.group(1)), log, err, script)
-        if process.poll() is not None:
-            break
-        time.sleep(0.02)
-    process.kill()
-    process.wait(timeout=5)
-    pytest.fail(f"{script} did not start: {log.read_text()!r} {err.read_text()!r}")
+from support.marks import LINUX
+from support.paths import OUTPUT
+from support.processes import start_server
+from support.site import SITE_PATH, build_site_once
 
 
 @pytest.fixture(scope="session")
@@ -240,63 +92,6 @@ def closed_port():
         yield holder.getsockname()[1]
 
 
-def open_fds():
-    """This process's open descriptors (Linux, macOS); an empty list where it cannot tell."""
-    for folder in ("/proc/self/fd", "/dev/fd"):
-        if os.path.isdir(folder):
-            return sorted(os.listdir(folder))
-    return []
-
-
-def read_line(sock):
-    """Receive until a newline; fail if the peer closes first."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(4096)
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
-
-
-def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=(), env=None):
-    """Run `python snippets/<name>.py` unchanged, its 127.0.0.1:8080 (and :8443) redirected to
-    `port`; `env`: more environment variables (a TLS client's SSL_CERT_FILE).
-
-    `strict` turns warnings into errors, so an unclosed socket shows up on stderr;
-    `strict=False` runs with Python's default warning filters, as a reader does. `trace`: a
-    file to write the timed socket calls to (see tests/harness/socket_trace.py). `flags`: more
-    interpreter options (`-I` shows what happens when the redirect is not loaded).
-    """
-    args, env = snippet_command(name, port, strict, trace, flags, env)
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def snippet_command(name, port, strict=True, trace=None, flags=(), env=None):
-    """The command line and environment run_snippet() runs `snippets/<name>.py` with (for a
-    test that starts several snippets at once with subprocess.Popen, cwd=ROOT)."""
-    env = os.environ | {"PYTHONPATH": str(HARNESS), "SNIPPET_PORT": str(port)} | (env or {})
-    env["PYTHONUNBUFFERED"] = "1"  # output in order, as a terminal shows it; no flush=True
-    env.pop("PYTHONWARNINGS", None)
-    if trace:
-        env["SNIPPET_TRACE"] = str(trace)
-    args = [sys.executable, *flags, *(["-W", "error"] if strict else []), f"snippets/{name}.py"]
-    return args, env
-
-
-def printed_output(name):
-    """What the snippet's `#>` lines say it prints."""
-    lines = (SNIPPETS / f"{name}.py").read_text().splitlines()
-    return "".join(m.group(1) + "\n" for line in lines if (m := re.match(r"\s*#> ?(.*)", line)))
-
-
-def transcript(command, stdout, stderr=""):
-    """A terminal session as the page shows it; a traceback's frames become `  ...`."""
-    lines = stderr.splitlines()
-    if lines and lines[0] == "Traceback (most recent call last):":
-        stderr = f"{lines[0]}\n  ...\n{lines[-1]}\n"
-    return f"$ {command}\n{stdout}{stderr}"
-
-
 @pytest.fixture
 def output_file(request):
     """check(name, text): the page's output file must equal `text` (--update-examples rewrites)."""
@@ -314,52 +109,6 @@ def output_file(request):
             assert text.startswith(command + "\n") and shape.fullmatch(recorded), recorded
 
     return check
-
-
-# The address the site is built for (mkdocs.yml reads SITE_URL): the sitemap's and 404 page's.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
-SITE_PATH = urlsplit(SITE_URL).path or "/"  # where the site's absolute links start
-BUILD_TIMEOUT = 120.0
-
-
-def build_site_once(folder, out):
-    """`mkdocs build --strict` into `out`, once for every process of the test run.
-
-    Each xdist worker has its own session fixtures, so "once" is arranged in the file system:
-    the first process to create `folder`/building builds, then writes the outcome to
-    `folder`/build.json with an atomic rename; the others poll for that file. A failed build
-    fails every site test with the same message, and nobody waits for a crashed builder longer
-    than BUILD_TIMEOUT.
-    """
-    outcome = folder / "build.json"
-    try:
-        (folder / "building").mkdir(parents=True)
-    except FileExistsError:
-        deadline = time.monotonic() + BUILD_TIMEOUT
-        while not outcome.exists():
-            if time.monotonic() > deadline:
-                pytest.fail(f"no site build finished in {folder} within {BUILD_TIMEOUT} s")
-            time.sleep(0.05)
-    else:
-        started = time.monotonic()
-        result = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-            cwd=ROOT,
-            env=os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": SITE_URL},
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT,
-        )
-        written = {
-            "returncode": result.returncode,
-            "stderr": result.stderr,
-            "seconds": round(time.monotonic() - started, 2),
-            "builder": os.environ.get("PYTEST_XDIST_WORKER", "controller"),
-        }
-        partial = outcome.with_suffix(".partial")
-        partial.write_text(json.dumps(written))
-        partial.replace(outcome)
-    return json.loads(outcome.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -404,9 +153,6 @@ def base_url(site):
         yield f"http://127.0.0.1:{server.server_address[1]}{SITE_PATH.rstrip('/')}"
         server.shutdown()
         thread.join(timeout=5)
-
-
-TIMING = pytest.mark.xdist_group("timing")  # see pytest_configure
 
 
 def pytest_configure(config):

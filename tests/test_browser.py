@@ -6,8 +6,10 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import LANGS, ROOT, SITE_PATH
 from playwright.sync_api import expect, sync_playwright
+
+from support.paths import LANGS, ROOT
+from support.site import SITE_PATH
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -14,12 +14,13 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 
-import platform_marks
 import pytest
-from conftest import TIMING
-from loopback import connected_pair, listener
 
-linux_only = platform_marks.linux_only("measures Linux behaviour")
+from support import marks
+from support.marks import TIMING
+from support.sockets import connected_pair, listener, read_to_eof
+
+linux_only = marks.linux_only("measures Linux behaviour")
 
 
 def full_listener(stack):
@@ -293,10 +294,7 @@ def test_empty_recv_means_the_peer_stopped_sending_not_that_it_left():
         assert client.recv(1024) == b""
         client.sendall(b"still talking\n")
         client.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := peer.recv(1024):
-            data += chunk
-        assert data == b"still talking\n"
+        assert read_to_eof(peer) == b"still talking\n"
 
 
 def test_empty_datagram_is_empty_bytes_on_udp():

@@ -9,7 +9,7 @@ Against the silent peer and the full backlog each client waits out its 3 s timeo
 clients of one fault case are started together (the `fleet` fixture: AT_ONCE at a time), each
 against a peer of its own, and each test collects its own client's outcome; "within 5 s" is
 still measured from that process's own start to its exit. The tests with a time bound are in
-the xdist group "timing" (conftest.TIMING), so a parallel run starts each fleet once, on one
+the xdist group "timing" (support.marks.TIMING), so a parallel run starts each fleet once, on one
 worker, where the other timing-sensitive tests run one after another.
 """
 
@@ -28,20 +28,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing
 
 import pytest
-from catalog import CATALOG, CLIENTS, SUCCEEDS, params
-from conftest import (
-    HARNESS,
-    ROOT,
+
+from support.catalog import CATALOG, CLIENTS, SUCCEEDS, params
+from support.marks import TIMING
+from support.paths import HARNESS, ROOT, SNIPPETS
+from support.processes import (
+    COMPANION_GREETING,
     RUN_TIMEOUT,
-    SNIPPETS,
-    TIMING,
     printed_output,
     run_snippet,
     snippet_command,
 )
-from loopback import Peer
+from support.sockets import Peer
 
-GREETING = b"hello from server.py\n"
+GREETING = COMPANION_GREETING
 WITHIN = 5.0  # seconds: the whole process, start to exit
 RESET_AFTER = 0.25  # seconds: the resetting peer's pause (timeout_client.py waits 0.5 s)
 

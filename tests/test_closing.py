@@ -20,9 +20,10 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from loopback import connected_pair
-from platform_marks import linux_only, posix_only
+
+from support.marks import linux_only, posix_only
+from support.paths import ROOT
+from support.sockets import connected_pair
 
 TIME_WAIT = 0x06  # the state numbers of /proc/net/tcp (include/net/tcp_states.h)
 LINGER_ZERO = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 seconds: close() resets

@@ -5,14 +5,15 @@ import selectors
 import socket
 import time
 
-import platform_marks
-from conftest import TIMING, run_snippet
+from support import marks
+from support.marks import TIMING
+from support.processes import COMPANION_GREETING, run_snippet
 
 # Error names and timings below are Linux's (Windows: 10035 for both, refusals after ~2 s; see
 # platforms.md and blocking.md#no-server). The same suite runs elsewhere without these.
-linux_only = platform_marks.linux_only("Linux errno names and timings")
+linux_only = marks.linux_only("Linux errno names and timings")
 
-GREETING = b"hello from server.py\n"
+GREETING = COMPANION_GREETING
 
 
 def nonblocking_socket():

@@ -29,7 +29,9 @@ import ssl
 from dataclasses import dataclass
 
 import pytest
-from conftest import DOCS, INCLUDE, LANGS, OUTPUT, SNIPPETS, read
+
+from support.pages import INCLUDE, read
+from support.paths import DOCS, LANGS, OUTPUT, SNIPPETS
 
 PAGE = "exceptions.md"
 

@@ -34,28 +34,26 @@ from pathlib import Path
 
 import pytest
 import redirect
-from conftest import SNIPPETS, TIMING, printed_output, run_snippet, start_server, transcript
-from loopback import Peer, connected_pair
-from platform_marks import linux_only, posix_only
+
+from support.marks import TIMING, linux_only, posix_only
+from support.paths import SNIPPETS
+from support.processes import (
+    COMPANION_GREETING,
+    printed_output,
+    run_snippet,
+    start_server,
+    transcript,
+)
+from support.sockets import Peer, connected_pair, recv_exactly
 
 HEADER = struct.Struct("!I")
-LINE_GREETING = b"hello from server.py\n"
+LINE_GREETING = COMPANION_GREETING
 FRAMED_GREETING = b"hello from framed_server.py"
 WAIT = 5.0  # seconds: the longest any step here waits for the other side
 
 
 def frame(payload):
     return HEADER.pack(len(payload)) + payload
-
-
-def recv_exactly(sock, size):
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise EOFError(f"closed after {len(data)} of {size} bytes")
-        data += chunk
-    return data
 
 
 def recv_frame(sock):
@@ -379,8 +377,8 @@ def test_framed_client_refuses_an_absurd_length(runs):
 
 @pytest.fixture
 def launch(tmp_path):
-    """launch(**kwargs): framed_server.py on a free port (conftest.start_server's arguments); one
-    that a failing test left running is killed afterwards."""
+    """launch(**kwargs): framed_server.py on a free port (the arguments of
+    support.processes.start_server); one that a failing test left running is killed afterwards."""
     started = []
 
     def start(**kwargs):
@@ -603,13 +601,11 @@ def test_server_stops_within_a_second_with_a_thousand_clients_and_a_flooder(laun
         before = rss_kib(server)
         assert flood_frames(clients[-1]) > 1_000_000  # its echo is stuck in the buffers
         assert rss_kib(server) - before < 2048  # the server stopped reading: backpressure
-        seconds, code, out, err = server.stop(signum)
+        stopped = server.stop(signum)
     finally:
         for sock in clients:
             sock.close()
-    assert (code, err) == (0, "")
-    assert out.splitlines()[-1] == "server stopped"
-    assert seconds < 1, seconds
+    stopped.assert_clean(server.script)
 
 
 @TIMING
@@ -631,10 +627,8 @@ def test_server_out_of_descriptors_one_notice_and_still_serving(launch):
             sock.close()
     assert_echoes(server)
     assert_echoes(server)
-    seconds, code, out, err = server.stop(signal.SIGTERM)
-    assert (code, err) == (0, notice)  # once, however long accept() kept failing
-    assert out.splitlines()[-1] == "server stopped"
-    assert seconds < 1
+    # The notice once, however long accept() kept failing.
+    server.stop(signal.SIGTERM).assert_clean(server.script, err=notice)
 
 
 @TIMING
@@ -653,9 +647,11 @@ def test_server_session_transcript(launch, output_file):
     with server.connect() as bad:
         bad.sendall(HEADER.pack(2**32 - 1))
         wait_for(lambda: "client 2 dropped" in server.log.read_text())
-    _, code, out, err = server.stop(signal.SIGINT)
-    assert (code, err) == (0, "")
-    out = out.replace(f"listening on 127.0.0.1:{server.port}\n", "listening on 127.0.0.1:8080\n")
+    stopped = server.stop(signal.SIGINT)
+    stopped.assert_clean(server.script)
+    out = stopped.out.replace(
+        f"listening on 127.0.0.1:{server.port}\n", "listening on 127.0.0.1:8080\n"
+    )
     output_file("framed_server", transcript("python snippets/framed_server.py", out))
 
 

@@ -4,10 +4,12 @@ every server sends back exactly those bytes after its one greeting line, then cl
 import socket
 
 import pytest
-from catalog import SERVERS
-from conftest import read_line, start_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from support.catalog import SERVERS
+from support.processes import start_server
+from support.sockets import read_line, read_to_eof
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -31,8 +33,6 @@ def test_echo_is_exact_for_any_bytes_in_any_pieces(running, pieces):
         for piece in pieces:
             sock.sendall(piece)
         sock.shutdown(socket.SHUT_WR)
-        echoed = b""
-        while chunk := sock.recv(65536):
-            echoed += chunk
+        echoed = read_to_eof(sock)
     assert echoed == b"".join(pieces)
     assert running.process.poll() is None

@@ -4,15 +4,15 @@ Pages and notebooks are checked: a notebook's Markdown cells, and the comments o
 The register is checked too: 한다체 in Korean prose, 합니다체 in the Korean UI strings.
 """
 
-import io
 import json
 import re
-import tokenize
 import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import FENCE, INCLUDE, LANGS, ROOT, pages, read
+
+from support.pages import FENCE, INCLUDE, comments, pages, read
+from support.paths import LANGS, ROOT
 
 TERMS = tomllib.loads((Path(__file__).parent / "glossary.toml").read_text(encoding="utf-8"))["term"]
 MUST_CATCH = ["추적 정보", "듣기 소켓", "절대값", "단추", "블로킹 되지"]  # issue 11
@@ -22,14 +22,6 @@ def prose(text):
     """Page text without code, link targets or includes: file names are not prose."""
     text = INCLUDE.sub("", FENCE.sub("", text))
     return re.sub(r"`[^`\n]*`|\]\([^)]*\)|\{ ?#[^}]*\}", "", text)
-
-
-def comments(source):
-    """The comments of one code cell (IPython magics and shell lines left out)."""
-    lines = source.splitlines()
-    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
-    tokens = tokenize.generate_tokens(io.StringIO(code + "\n").readline)
-    return [t.string.lstrip("# ") for t in tokens if t.type == tokenize.COMMENT]
 
 
 def notebook_text(text):

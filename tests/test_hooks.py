@@ -14,8 +14,9 @@ import re
 import notebook_markup as markup
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT
 from mkdocs.structure.files import File, Files
+
+from support.paths import ROOT
 
 SAMPLE = ROOT / "tests" / "samples" / "notebook.mkdocs-jupyter.html"
 

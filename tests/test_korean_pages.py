@@ -17,8 +17,9 @@ import re
 import tokenize
 
 import pytest
-from conftest import DOCS, FENCE, INCLUDE, ROOT, includes, pages, read
-from test_glossary import comments
+
+from support.pages import FENCE, INCLUDE, comments, includes, pages, read
+from support.paths import DOCS, ROOT
 
 HANGUL = re.compile(r"[가-힣]")
 PRAGMA = re.compile(r"(?:noqa|type:|pragma|fmt:)")  # for tools, not for readers

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT
+from support.paths import ROOT
 
 
 def test_internal_links_and_anchors_resolve(site, base_url, tmp_path):

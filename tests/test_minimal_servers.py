@@ -8,10 +8,11 @@ import socket
 import struct
 
 import pytest
-from catalog import FIRST_STEPS
-from conftest import read_line, start_server
-from loopback import flood
-from platform_marks import posix_only
+
+from support.catalog import FIRST_STEPS
+from support.marks import posix_only
+from support.processes import start_server
+from support.sockets import flood, read_line
 
 WITHIN = 10.0  # seconds for the server to die once the fault is in place (poll, not sleep)
 

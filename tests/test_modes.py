@@ -14,8 +14,9 @@ import time
 from contextlib import ExitStack
 
 import pytest
-from conftest import TIMING
-from loopback import connected_pair, listener
+
+from support.marks import TIMING
+from support.sockets import connected_pair, listener
 
 RELEASE = 0.5  # blocking mode: the other side acts after this long
 TIMEOUT = 0.2  # timeout mode: settimeout(TIMEOUT)

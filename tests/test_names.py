@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import resolver
-from conftest import TIMING, printed_output, run_snippet
-from platform_marks import linux_only
+
+from support.marks import TIMING, linux_only
+from support.processes import printed_output, run_snippet
 
 HOSTS = {"localhost": ["::1", "127.0.0.1"]}  # as glibc gives a hosts file with both lines
 

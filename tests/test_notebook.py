@@ -10,8 +10,9 @@ import tokenize
 
 import nbformat
 import pytest
-from conftest import DOCS, LANGS, SNIPPETS
 from nbclient import NotebookClient
+
+from support.paths import DOCS, LANGS, SNIPPETS
 
 NS = [1, 2, 4, 8, 16]
 DELAY = 0.1  # the notebook's --delay

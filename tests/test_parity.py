@@ -4,8 +4,9 @@ import json
 import re
 
 import pytest
-from conftest import ANCHOR, FENCE, HEADING, INCLUDE, LANGS, ROOT, SNIPPETS, includes, pages, read
-from test_site import page_html
+
+from support.pages import ANCHOR, FENCE, HEADING, INCLUDE, includes, page_html, pages, read
+from support.paths import LANGS, ROOT, SNIPPETS
 
 # A notebook heading's id: an anchor Jupyter shows nowhere, which hooks/notebook_markup.py makes
 # the id of the heading mkdocs-jupyter renders (and of its table-of-contents link), like the

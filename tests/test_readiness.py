@@ -20,9 +20,10 @@ import time
 from contextlib import ExitStack
 
 import pytest
-from conftest import TIMING, printed_output, run_snippet, start_server
-from loopback import connected_pair
-from platform_marks import linux_only, posix_only
+
+from support.marks import TIMING, linux_only, posix_only
+from support.processes import printed_output, run_snippet, start_server
+from support.sockets import connected_pair
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 SELECTORS = [
@@ -125,13 +126,13 @@ def cpu_of_a_server_with_one_idle_client(tmp_path, patch, idle=1.0):
             assert client.recv(1024) == server.greeting
             time.sleep(idle)  # the time being measured: the client says nothing
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            seconds, code, out, err = server.stop()
+            stopped = server.stop()
     finally:
         if server.process.poll() is None:
             server.process.kill()
             server.process.wait(timeout=5)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert (code, err) == (0, "") and out.endswith("server stopped\n"), (code, out, err)
+    assert (stopped.code, stopped.err) == (0, "") and stopped.out.endswith("server stopped\n")
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 

@@ -5,7 +5,9 @@ import json
 import re
 
 import pytest
-from conftest import LANGS, pages
+
+from support.pages import pages
+from support.paths import LANGS
 
 # Where each language's index lives, and the folder its pages and locations are relative to.
 FOLDER = {"ko": "", "en": "en/"}

@@ -8,27 +8,17 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, SNIPPETS, TIMING, run_snippet, start_server, transcript
-from platform_marks import posix_only
 
-GREETING = b"hello from server.py\n"
+from support.marks import TIMING, posix_only
+from support.paths import ROOT, SNIPPETS
+from support.processes import COMPANION_GREETING, run_snippet, start_server, transcript
+from support.sockets import recv_exactly
 
-
-def connect(port, timeout=5.0):
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
-
-
-def recv_exactly(sock, size):
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        assert chunk, f"connection closed after {data!r}"
-        data += chunk
-    return data
+GREETING = COMPANION_GREETING
 
 
 def test_greets_then_echoes_until_the_client_closes(servers):
-    with connect(servers().port) as sock:
+    with servers().connect() as sock:
         assert recv_exactly(sock, len(GREETING)) == GREETING
         message = bytes(range(256)) * 64  # 16 KiB, every byte value
         sock.sendall(message)
@@ -39,7 +29,7 @@ def test_greets_then_echoes_until_the_client_closes(servers):
 
 @TIMING
 def test_delay_postpones_the_greeting(servers):
-    with connect(servers(1.0).port) as sock:
+    with servers(1.0).connect() as sock:
         started = time.monotonic()
         assert recv_exactly(sock, len(GREETING)) == GREETING
         assert 0.9 <= time.monotonic() - started < 5  # 1 s, within 5x on a loaded machine
@@ -47,9 +37,9 @@ def test_delay_postpones_the_greeting(servers):
 
 @TIMING
 def test_serves_clients_at_once(servers):
-    port = servers(1.0).port
+    server = servers(1.0)
     started = time.monotonic()
-    clients = [connect(port) for _ in range(20)]
+    clients = [server.connect() for _ in range(20)]
     try:
         greetings = [recv_exactly(sock, len(GREETING)) for sock in clients]
     finally:
@@ -64,13 +54,12 @@ def test_serves_clients_at_once(servers):
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_it_cleanly_and_closes_clients(signum, tmp_path):
     server = start_server(tmp_path)
-    with connect(server.port) as sock:
+    with server.connect() as sock:
         assert recv_exactly(sock, len(GREETING)) == GREETING
-        seconds, code, out, err = server.stop(signum)
+        stopped = server.stop(signum)
         assert sock.recv(1) == b""  # the server closed our connection
-    assert (code, err) == (0, "")
-    assert seconds < 1
-    assert out.endswith("client 1 closed\nserver stopped\n")
+    stopped.assert_clean(server.script)
+    assert stopped.out.endswith("client 1 closed\nserver stopped\n")
 
 
 @posix_only("the transcript ends with Ctrl-C (SIGINT)")
@@ -80,10 +69,10 @@ def test_session_transcript(tmp_path, output_file):
     client = run_snippet("blocking_client", server.port)
     assert client.stdout == "b'hello from server.py\\n'\n"
     time.sleep(0.2)  # let the server log the client's close before Ctrl-C
-    _, code, out, err = server.stop(signal.SIGINT)
-    assert (code, err) == (0, "")
+    stopped = server.stop(signal.SIGINT)
+    stopped.assert_clean(server.script)
     # The test server listened on a free port; a reader's listens on 8080.
-    out = re.sub(r"^listening on 127\.0\.0\.1:\d+ ", "listening on 127.0.0.1:8080 ", out)
+    out = re.sub(r"^listening on 127\.0\.0\.1:\d+ ", "listening on 127.0.0.1:8080 ", stopped.out)
     output_file("server", transcript("python snippets/server.py", out))
 
 

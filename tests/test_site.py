@@ -1,20 +1,14 @@
 """The strict, offline build of both languages, checked on the HTML it produces."""
 
-import html
 import json
 import re
 from urllib.parse import urljoin
 
 import pytest
-from conftest import LANGS, ROOT, SITE_PATH, SITE_URL, includes, pages, read
 
-
-def page_html(site, lang, page):
-    return (site / url_of(lang, page).lstrip("/") / "index.html").read_text(encoding="utf-8")
-
-
-def text_of(markup):
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+from support.pages import includes, page_html, pages, read, text_of, url_of
+from support.paths import LANGS, ROOT
+from support.site import SITE_PATH, SITE_URL
 
 
 def test_html_lang(site):
@@ -37,11 +31,6 @@ def test_included_files_are_rendered(site, lang):
                 continue
             longest = max(lines, key=len)
             assert longest in rendered, f"{lang}/{page}: {path} not rendered"
-
-
-def url_of(lang, page):
-    stem = page.removesuffix(".md").removesuffix(".ipynb").removesuffix("index")
-    return ("/" if lang == "ko" else "/en/") + (f"{stem}/" if stem and stem[-1] != "/" else stem)
 
 
 @pytest.mark.parametrize("lang", LANGS)

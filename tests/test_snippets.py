@@ -1,6 +1,6 @@
 """Every snippet, run exactly as a reader runs it, prints what its page shows.
 
-Which snippets run, against which server and with which expected output: tests/catalog.py.
+Which snippets run, against which server and with which expected output: tests/support/catalog.py.
 """
 
 import gc
@@ -13,10 +13,13 @@ import time
 import pytest
 import redirect
 import resolver
-from catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
-from conftest import SNIPPETS, open_fds, printed_output, run_snippet, transcript
-from platform_marks import linux_only
 from pytest_examples import CodeExample, EvalExample
+
+from support.catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
+from support.marks import linux_only
+from support.paths import SNIPPETS
+from support.processes import printed_output, run_snippet, transcript
+from support.sockets import open_fds
 
 ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
 
@@ -38,18 +41,19 @@ def test_every_snippet_is_in_the_catalog():
     files = sorted(p.stem for p in SNIPPETS.glob("*.py"))
     missing = [f"snippets/{name}.py" for name in files if name not in CATALOG]
     assert not missing, (
-        f"{', '.join(missing)}: no row in tests/catalog.py, so no test runs it. "
+        f"{', '.join(missing)}: no row in tests/support/catalog.py, so no test runs it. "
         "Add one (README: Adding a snippet)."
     )
     stale = [name for name in CATALOG if name not in files]
-    assert not stale, f"tests/catalog.py has rows for missing files: {stale}"
+    assert not stale, f"tests/support/catalog.py has rows for missing files: {stale}"
 
 
 @pytest.mark.parametrize("name", ON_THE_PAGE)
 def test_snippet_has_output_lines(name):
     """A snippet without `#>` lines would pass the next test by printing nothing."""
     assert printed_output(name), (
-        f"snippets/{name}.py has no `#>` lines, but tests/catalog.py says its output is `#>`"
+        f"snippets/{name}.py has no `#>` lines, "
+        "but tests/support/catalog.py says its output is `#>`"
     )
 
 
@@ -64,7 +68,7 @@ def test_prints_what_the_page_shows(name, companions):
     assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
     assert result.stdout == printed_output(name), (
         f"snippets/{name}.py printed something other than its `#>` lines "
-        f"(run as tests/catalog.py says: {row})"
+        f"(run as tests/support/catalog.py says: {row})"
     )
     if server:
         assert_connections_reached(server, before, row.connections, name)
@@ -77,7 +81,7 @@ def assert_connections_reached(server, before, expected, name):
         time.sleep(0.01)  # the server may log a connection just after a short client has left
     assert server.connections() - before == expected, (
         f"snippets/{name}.py: {server.connections() - before} connections reached the test "
-        f"server, tests/catalog.py expects {expected}"
+        f"server, tests/support/catalog.py expects {expected}"
     )
 
 
@@ -306,7 +310,7 @@ def test_measured_output(name, companions, output_file):
     """Measured, so not byte-exact: the shape and the relations between the figures are checked;
     the page shows the run recorded in snippets/output/<name>.txt."""
     assert name in MEASURED, (
-        f"snippets/{name}.py: tests/catalog.py says its output is measured, "
+        f"snippets/{name}.py: tests/support/catalog.py says its output is measured, "
         "but tests/test_snippets.py has no MEASURED check for it"
     )
     shape, check = MEASURED[name]

@@ -9,8 +9,10 @@ import warnings
 
 import matplotlib
 import pytest
-from catalog import names
-from conftest import DOCS, run_snippet
+
+from support.catalog import names
+from support.paths import DOCS
+from support.processes import run_snippet
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

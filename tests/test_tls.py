@@ -47,24 +47,20 @@ from pathlib import Path
 
 import pytest
 import trustme
-from catalog import names
-from conftest import (
-    DOCS,
-    LANGS,
-    ROOT,
-    SNIPPETS,
-    TIMING,
+
+from support.catalog import names
+from support.marks import TIMING, linux_only, posix_only
+from support.pages import includes
+from support.paths import DOCS, LANGS, ROOT, SNIPPETS
+from support.processes import (
     as_in_a_terminal,
-    includes,
     printed_output,
-    read_line,
     run_snippet,
     snippet_command,
     start_server,
     transcript,
 )
-from loopback import Peer
-from platform_marks import linux_only, posix_only
+from support.sockets import Peer, read_line, read_to_eof
 
 TLS_CLIENTS = names(against="tls_server")
 GREETING = b"hello from tls_server.py\n"
@@ -761,7 +757,7 @@ def test_every_want_branch_of_the_nonblocking_client_runs(companions, tls, tmp_p
     send()'s SSLWantReadError cannot be injected so: it means the peer is sending handshake data
     (TLS 1.2 renegotiation), which Python has no call to start; a fake one waits for data that
     never comes."""
-    from catalog import CATALOG
+    from support.catalog import CATALOG
 
     server = companions(CATALOG["tls_nonblocking_client"])
     log = tmp_path / "wants.json"
@@ -910,14 +906,12 @@ def test_stops_within_a_second_with_tls_clients_a_flooder_and_a_stalled_handshak
         assert tls_flood(flooder) > 1_000_000  # its echo is stuck in the server's buffers
         clients.append(server.connect())  # a handshake that never starts
         wait_for(lambda: server.connections() == HELD + 2)
-        seconds, code, out, err = server.stop(signum)
+        stopped = server.stop(signum)
     finally:
         for sock in clients:
             sock.close()
-    record_property("seconds_to_stop", round(seconds, 3))
-    assert (code, err) == (0, "")
-    assert out.endswith("server stopped\n")
-    assert seconds < 1, seconds
+    record_property("seconds_to_stop", round(stopped.seconds, 3))
+    stopped.assert_clean(server.script)
 
 
 @TIMING
@@ -943,13 +937,12 @@ def test_out_of_descriptors_one_notice_and_still_serving(launch, client_context)
     for _ in range(2):  # asyncio waits a second before it calls accept() again
         with tls_connect(server.port, client_context) as sock:
             assert read_line(sock) == GREETING
-    seconds, code, out, err = server.stop(signal.SIGTERM)
-    assert (code, out.splitlines()[-1]) == (0, "server stopped")
-    lines = err.splitlines()
+    stopped = server.stop(signal.SIGTERM)
+    lines = stopped.err.splitlines()
     assert lines.count(EMFILE_NOTICE) == 1
     others = [line for line in lines if line != EMFILE_NOTICE]
     assert all(re.fullmatch(r"client \d+: TLS handshake failed: \w+", line) for line in others)
-    assert seconds < 1
+    stopped.assert_clean(server.script, err=stopped.err)  # exit 0, "server stopped", within 1 s
 
 
 @pytest.mark.parametrize(
@@ -1183,10 +1176,7 @@ def finish_in_one_segment(port, context):
         except ssl.SSLWantReadError:
             pass
         sock.sendall(outgoing.read())  # Finished, the line and close_notify together
-        answer = b""
-        while data := sock.recv(65536):
-            answer += data
-    return answer
+        return read_to_eof(sock)
 
 
 NO_FILTER = """
@@ -1214,6 +1204,6 @@ def test_a_client_that_finishes_at_once_leaves_no_warning(
         assert finish_in_one_segment(server.port, client_context)  # the server answered
         wait_for(lambda: "client 1 closed" in server.log.read_text())
     finally:
-        seconds, code, out, err = server.stop(signal.SIGTERM)
+        stopped = server.stop(signal.SIGTERM)
     warning = "returning true from eof_received() has no effect when using ssl\n"
-    assert (code, err) == (0, "" if filtered else warning)
+    stopped.assert_clean(server.script, err="" if filtered else warning)

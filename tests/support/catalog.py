@@ -9,7 +9,7 @@ Fields of a row:
   takes a port), or "demo" (needs no server at all: it makes its own sockets).
 - against: for a client, the server snippet its page output comes from ("server": the companion
   server, snippets/server.py; "tls_server": snippets/tls_server.py with a test CA, and so on; see
-  conftest.companions).
+  the companions fixture in tests/conftest.py).
 - delay: for a client, the companion server's --delay it is checked against.
 - output: where its expected output is: "#>" (the snippet's own `#>` lines, byte for byte) or
   "measured" (timings: snippets/output/<name>.txt keeps a recorded run, the test checks its shape)

@@ -1,6 +1,7 @@
-"""Loopback helpers the tests share: peers that play a server, connected pairs, a flooder."""
+"""Loopback helpers the tests share: reading from sockets, peers that play a server, a flooder."""
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -113,3 +114,40 @@ def flood(sock, total=10_000_000, stall=0.5, limit=5.0):
         except BlockingIOError:
             time.sleep(0.01)  # the server stopped reading: backpressure
     return sent
+
+
+def open_fds():
+    """This process's open descriptors (Linux, macOS); an empty list where it cannot tell."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        if os.path.isdir(folder):
+            return sorted(os.listdir(folder))
+    return []
+
+
+def read_line(sock):
+    """Receive until a newline; fail if the peer closes first."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(4096)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data
+
+
+def recv_exactly(sock, size):
+    """Receive exactly `size` bytes; EOFError if the peer closes first."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError(f"closed after {len(data)} of {size} bytes: {data!r}")
+        data += chunk
+    return data
+
+
+def read_to_eof(sock, size=65536):
+    """Receive until the peer closes; everything it sent."""
+    data = b""
+    while chunk := sock.recv(size):
+        data += chunk
+    return data
