@@ -22,6 +22,8 @@ PORTABLE = [
     "tests/test_claims.py",
     "tests/test_modes.py",
     "tests/test_platforms.py",
+    "tests/test_framing.py",
+    "tests/test_minimal_servers.py",
 ]
 
 

@@ -137,10 +137,6 @@ def base_url(site):
         def log_message(self, *args):
             pass
 
-        def end_headers(self):
-            self.send_header("LinkChecker", "local")  # LinkChecker: no rate limit for this host
-            super().end_headers()
-
         def translate_path(self, path):
             if not path.startswith(SITE_PATH):
                 return str(site / "no such file")  # outside the site: 404

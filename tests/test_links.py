@@ -1,36 +1,32 @@
-"""Every internal link and #anchor of both languages resolves, checked on the served HTML by
-LinkChecker; external links are listed, never fetched."""
+"""Every internal link, loaded file and #anchor of both languages resolves, on the built HTML
+(navigation, the language switch, notebooks and the 404 page included); external links are
+listed, never fetched. (Links between Markdown pages are also checked by MkDocs itself while
+building: `validation` in mkdocs.yml, an error under `strict`.)"""
 
 import re
-import subprocess
-import sys
 
-from support.paths import ROOT
+from support.pages import broken_links
+from support.site import SITE_URL
 
 
-def test_internal_links_and_anchors_resolve(site, base_url, tmp_path):
-    config = tmp_path / "linkcheckerrc"
-    config.write_text("[checking]\nthreads=4\nmaxrequestspersecond=1000\n[AnchorCheck]\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "linkcheck",
-            f"--config={config}",
-            "--no-status",
-            f"{base_url}/",
-            f"{base_url}/en/",
-            f"{base_url}/404.html",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
+def test_internal_links_and_anchors_resolve(site):
+    assert broken_links(site, SITE_URL) == []
+
+
+def test_the_check_finds_a_missing_page_file_and_anchor(tmp_path):
+    """The proof that the check above can fail."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text(
+        '<h2 id="here">x</h2><a href="#here">ok</a><a href="#gone">1</a>'
+        '<a href="../b/">2</a><img src="../a/plot.svg"><a href="/a/#here">ok</a>'
+        '<a href="http://127.0.0.1:8000/a/#there">3</a><a href="https://example.org/">ext</a>'
     )
-    report = result.stdout
-    assert re.search(r"\b0 errors found", report), report
-    assert "not found. Available anchors" not in report, report  # AnchorCheck's warning
-    assert re.search(r"(\d+) links in \1 URLs checked", report), report
+    assert broken_links(tmp_path, "http://127.0.0.1:8000/") == [
+        "/a/index.html: #gone (no id 'gone' there)",
+        "/a/index.html: ../b/ (no file b)",
+        "/a/index.html: ../a/plot.svg (no file a/plot.svg)",
+        "/a/index.html: http://127.0.0.1:8000/a/#there (no id 'there' there)",
+    ]
 
 
 def test_external_links_are_listed_not_fetched(site):
