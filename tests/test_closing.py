@@ -15,7 +15,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 
 from support.marks import linux_only, posix_only
 from support.paths import ROOT
+from support.processes import wait_for
 from support.sockets import connected_pair
 
 TIME_WAIT = 0x06  # the state numbers of /proc/net/tcp (include/net/tcp_states.h)
@@ -38,14 +38,6 @@ def tcp_states(port):
         if port in (local, remote):
             found[local, remote] = int(fields[3], 16)
     return found
-
-
-def wait_for(predicate, timeout=5.0):
-    """Poll `predicate` until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{predicate.__doc__ or predicate} within {timeout} s"
-        time.sleep(0.01)
 
 
 def bind_error(port, reuse=False):
@@ -195,6 +187,8 @@ def test_the_reset_comes_from_the_unread_data():
     """closing.md#orderly-close, note 3: the same close() as in the snippet, after the server read
     all the client sent, is an orderly close: the kernel delivers the rest of the data after
     close() has returned, then FIN. Only the unread b"extra\\n" turned it into an RST."""
+    # The same shape as the zero-linger test above, on purpose: each compares the two ways of
+    # closing that one row of the page's table sets side by side.
     outcomes = {}
     for read_all in (False, True):
         with ExitStack() as stack:

@@ -43,6 +43,7 @@ from support.processes import (
     run_snippet,
     start_server,
     transcript,
+    wait_for,
 )
 from support.sockets import Peer, connected_pair, recv_exactly
 
@@ -432,13 +433,6 @@ def traced_server(tmp_path, launch):
 
     server.reads = server_reads
     return server
-
-
-def wait_for(predicate, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def connect(server):

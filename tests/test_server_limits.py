@@ -18,14 +18,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from support.catalog import ECHO_SERVERS, SERVERS
 from support.marks import TIMING
 from support.paths import SNIPPETS
-from support.processes import start_server
+from support.processes import start_server, wait_for
 from support.sockets import flood, read_line
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
@@ -131,13 +130,6 @@ def start(tmp_path, name, wrapper=None, nofile=None):
         path = tmp_path / f"{wrapper}.py"
         path.write_text(WRAPPERS[wrapper] + RUN_AS_MAIN)
     return start_server(tmp_path, script=f"{name}.py", wrapper=path, nofile=nofile)
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def assert_clean_stop(server, signum, clients=()):

@@ -59,6 +59,7 @@ from support.processes import (
     snippet_command,
     start_server,
     transcript,
+    wait_for,
 )
 from support.sockets import Peer, read_line, read_to_eof
 
@@ -171,13 +172,6 @@ def greet_and_echo(greeting):
             sock.sendall(data)
 
     return serve
-
-
-def wait_for(predicate, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 # --- Foreign peers: socat's TLS listener, openssl s_client -------------------------------------
@@ -299,6 +293,8 @@ def own_server(tmp_path_factory, tls):
     server.stop(signal.SIGTERM)
 
 
+# The wrong-CA and plain-TCP tests below have the same shape on purpose: one failure the page
+# shows each, with its own peer, expected line and recorded output.
 @pytest.mark.parametrize("name", TLS_CLIENTS)
 def test_a_wrong_ca_is_one_line(name, own_server, other_ca, output_file):
     took, result = run_client(name, own_server.port, other_ca)

@@ -187,3 +187,12 @@ def transcript(command, stdout, stderr=""):
     if lines and lines[0] == "Traceback (most recent call last):":
         stderr = f"{lines[0]}\n  ...\n{lines[-1]}\n"
     return f"$ {command}\n{stdout}{stderr}"
+
+
+def wait_for(predicate, timeout=5.0, interval=0.01):
+    """Poll `predicate` until it is true (instead of sleeping a fixed time); fail after
+    `timeout` seconds, naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{predicate.__doc__ or predicate} within {timeout} s"
+        time.sleep(interval)
