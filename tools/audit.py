@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
 # The pages rebuilt with stock Material: the heaviest (most code and notes) and the home pages.
 STOCK_PAGES = {
-    "ko": ["index.md", "non-blocking.md", "echo-servers/index.md"],
-    "en": ["index.md", "non-blocking.md", "echo-servers/index.md"],
+    "ko": ["index.md", "non-blocking.md", "echo-servers/index.md", "tls.md", "framing.md"],
+    "en": ["index.md", "non-blocking.md", "echo-servers/index.md", "tls.md", "framing.md"],
 }
 SCORES_100 = ("accessibility", "best-practices", "seo")
 TBT_SLACK_MS = 50
