@@ -1,15 +1,23 @@
 """MkDocs hook: a faster build and `mkdocs serve` rebuild, with the same output.
 
-Three caches of work that does not change between builds (nor between the two languages'
-builds): compiled templates, highlighted code blocks, and the listing of the installed theme's
-files. None changes what is written: tests/test_hooks.py checks each against the uncached
-result.
+Four caches of work that does not change between builds (nor between the two languages'
+builds): compiled templates, highlighted code blocks, the listing of the installed theme's
+files, and the search entries of an unchanged page. None changes what is written:
+tests/test_hooks.py checks each against the uncached result.
 """
 
+import copy
+import hashlib
+import json
+import os
 import sys
+import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 import jinja2
+
+SEARCH_CACHE = Path(tempfile.gettempdir()) / f"mkdocs-search-entries-{getattr(os, 'getuid', str)()}"
 
 
 def on_env(env, config, files):
@@ -53,6 +61,7 @@ def on_config(config):
 
         highlight.Highlight.highlight = cached
     cache_installed_template_listings()
+    cache_search_entries()
     return config
 
 
@@ -87,3 +96,51 @@ def cache_installed_template_listings():
         return sorted({name for path in self.searchpath for name in listing(self, path)})
 
     loaders.FileSystemLoader.list_templates = cached
+
+
+def cache_search_entries():
+    """Parse each page's HTML for the search index once, not on every build and rebuild.
+
+    Material's search plugin feeds every page's HTML to a Python HTML parser to cut it into
+    sections, a quarter of a build. The entries a page gives depend only on its URL, title,
+    front matter, table of contents and HTML (and Material's version), so they are kept,
+    keyed by those, in memory (on the plugin's SearchIndex class, which outlives this hook file
+    under `mkdocs serve`) and in a per-user folder of the temporary directory (for the next
+    `mkdocs build`). A changed page has a new key and is parsed afresh.
+    """
+    from material.plugins.search import plugin as search
+
+    index = search.SearchIndex
+    if hasattr(index, "site_cache"):
+        return
+    index.site_cache = {}
+    plain = index.add_entry_from_context
+    material = version("mkdocs-material")
+
+    def toc(items):
+        return [(i.title, i.url, toc(i.children)) for i in items]
+
+    def cached(self, page):
+        facts = (material, page.url, page.title, page.meta, toc(page.toc), page.content)
+        key = hashlib.sha256(repr(facts).encode()).hexdigest()
+        entries = index.site_cache.get(key)
+        path = SEARCH_CACHE / f"{key}.json"
+        if entries is None:
+            try:
+                entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                before = len(self.entries)
+                plain(self, page)
+                entries = copy.deepcopy(self.entries[before:])
+                SEARCH_CACHE.mkdir(mode=0o700, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}")
+                partial.write_text(json.dumps(entries), encoding="utf-8")
+                partial.replace(path)  # whole or absent, even with two builds at once
+                index.site_cache[key] = entries
+                return
+            if len(index.site_cache) > 5000:  # a long serve session: start again
+                index.site_cache.clear()
+            index.site_cache[key] = entries
+        self.entries.extend(copy.deepcopy(entries))
+
+    index.add_entry_from_context = cached

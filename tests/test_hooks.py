@@ -255,6 +255,7 @@ def test_highlight_cache_returns_pygments_own_result(monkeypatch):
     expected = block("x = 1\n")
     calls.clear()
     monkeypatch.setattr(build_cache, "cache_installed_template_listings", lambda: None)
+    monkeypatch.setattr(build_cache, "cache_search_entries", lambda: None)
     build_cache.on_config({})
     first, second, other = block("x = 1\n"), block("x = 1\n"), block("y = 2\n")
     assert first == second == expected and other != expected
@@ -302,3 +303,44 @@ def test_compiled_templates_are_kept_between_builds(tmp_path):
     assert render() == "one" and len(list((tmp_path / "cache").iterdir())) == 1
     (folder / "t.html").write_text("two")
     assert render() == "two"
+
+
+def test_search_entries_cache_gives_what_materials_parser_gives(monkeypatch, tmp_path):
+    """cache_search_entries: the same entries as Material's own parse; an unchanged page is not
+    parsed again (in memory or from the disk cache); a changed page is."""
+    from types import SimpleNamespace
+
+    import build_cache
+    from material.plugins.search import plugin as search
+    from mkdocs.structure.toc import get_toc
+
+    monkeypatch.setattr(search.SearchIndex, "add_entry_from_context",
+                        search.SearchIndex.add_entry_from_context)  # fmt: skip
+    if hasattr(search.SearchIndex, "site_cache"):
+        monkeypatch.delattr(search.SearchIndex, "site_cache")
+    monkeypatch.setattr(build_cache, "SEARCH_CACHE", tmp_path / "entries")
+    parsed = []
+    feed = search.Parser.feed
+    monkeypatch.setattr(
+        search.Parser, "feed", lambda self, data: parsed.append(1) or feed(self, data)
+    )
+
+    def page(text):
+        toc = get_toc([{"level": 1, "id": "a", "name": "A", "children": [
+            {"level": 2, "id": "b", "name": "B", "children": []}]}])  # fmt: skip
+        html = f'<h1 id="a">A</h1><p>{text}</p><h2 id="b">B</h2><p>more</p>'
+        return SimpleNamespace(url="p/", title="A", meta={}, toc=toc, content=html)
+
+    plain = search.SearchIndex()
+    plain.add_entry_from_context(page("first"))
+    build_cache.cache_search_entries()
+    cached = search.SearchIndex()
+    for _ in range(2):
+        cached.add_entry_from_context(page("first"))
+    assert cached.entries == plain.entries * 2 and len(parsed) == 2  # plain's, then one more
+    search.SearchIndex.site_cache.clear()  # a new process: the disk cache answers
+    again = search.SearchIndex()
+    again.add_entry_from_context(page("first"))
+    assert again.entries == plain.entries and len(parsed) == 2
+    again.add_entry_from_context(page("changed"))
+    assert len(parsed) == 3 and again.entries[-2]["text"] == "<p>changed</p>"
