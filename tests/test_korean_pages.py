@@ -65,6 +65,34 @@ def markdown(page):
 KO_PAGES = pages("ko")
 
 
+def spaces_before_parentheses(text):
+    """Lines of prose that start with "(" right after a word on the line before: Markdown turns
+    that line break into a space, and Korean writes a parenthesis against its word
+    ("끝난다(소켓을 닫았다)", not "끝난다 (소켓을 닫았다)")."""
+    found, fence, before = [], None, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        marker = re.match(r"\s*(```|~~~)", line)
+        if marker:
+            fence = None if fence and line.strip().startswith(fence) else (fence or marker[1])
+        elif (
+            fence is None
+            and line.strip().startswith("(")
+            and re.search(r"[가-힣A-Za-z0-9`\])]$", before.strip())
+        ):
+            found.append(number)
+        before = line if fence is None else ""
+    return found
+
+
+@pytest.mark.parametrize("page", [p for p in KO_PAGES if p.endswith(".md")])
+def test_no_space_before_a_parenthesis_from_a_line_break(page):
+    assert spaces_before_parentheses(read("ko", page)) == [], f"docs/ko/{page}: lines"
+
+
+def test_the_parenthesis_check_can_fail():
+    assert spaces_before_parentheses("끝난다\n(소켓을 닫았다).\n\n```\nf(x)\n(y)\n```\n") == [2]
+
+
 @pytest.mark.parametrize("page", KO_PAGES)
 def test_table_headers_are_korean(page):
     found = []
