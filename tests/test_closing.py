@@ -52,6 +52,9 @@ def bind_error(port, reuse=False):
     return None
 
 
+# fill() and read_to_end() are the test's own versions of orderly_close.py's, on purpose: the
+# tests below check what the kernel does without trusting the snippet's helpers, and report
+# every ending by its errno name, not only a reset.
 def fill(sock):
     """Send without reading until the buffers of both ends are full; return the bytes sent."""
     sock.setblocking(False)
