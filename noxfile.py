@@ -1,6 +1,7 @@
 """Entry points: `nox -s serve`, `nox -s docs`, `nox -s tests`, `nox -s lint`."""
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -10,6 +11,8 @@ nox.options.sessions = ["lint", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 ENV = {"NO_MKDOCS_2_WARNING": "1"}  # quiet Material 9.8's end-of-life notice
+# `mkdocs`, with mkdocs-jupyter's converter imported only when a notebook is converted (1.3 s).
+LAZY_MKDOCS = "tools/lazy_mkdocs.py"
 # The tests that need no site build and no browser: snippets, clients, servers, claims.
 PORTABLE = [
     "tests/test_snippets.py",
@@ -30,14 +33,24 @@ PORTABLE = [
 def install(session, group):
     """Install a dependency group at the versions pinned in requirements/<group>.txt.
 
+    Once installed, the lock file is kept in the virtualenv (installed-<group>.txt) and the next
+    run installs only if the lock has changed: pip takes 3 s to find everything already there,
+    more than the whole build. `--no-reuse-existing-virtualenvs` starts from scratch.
+
     NOX_UNLOCKED=1 (the scheduled job .github/workflows/newest.yml) installs the newest versions
     pyproject.toml allows instead, so a release that breaks the suite shows up before the lock
     takes it.
     """
+    lock = Path(f"requirements/{group}.txt")
+    stamp = Path(session.virtualenv.location) / f"installed-{group}.txt"
     if os.environ.get("NOX_UNLOCKED"):
+        stamp.unlink(missing_ok=True)
         session.install("--upgrade", *nox.project.dependency_groups(PYPROJECT, group))
+    elif stamp.exists() and stamp.read_bytes() == lock.read_bytes():
+        session.log(f"{lock} is installed already")
     else:
-        session.install("-r", f"requirements/{group}.txt")
+        session.install("-r", str(lock))
+        stamp.write_bytes(lock.read_bytes())
 
 
 @nox.session
@@ -57,14 +70,16 @@ def lock(session):
 def serve(session):
     """Live site with reload on http://127.0.0.1:8000 (Korean at /, English at /en/)."""
     install(session, "docs")
-    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs, env=ENV)
+    address = ["--dev-addr", "127.0.0.1:8000"]
+    session.run("python", LAZY_MKDOCS, "serve", *address, *session.posargs, env=ENV)
 
 
 @nox.session
 def docs(session):
     """Strict build of both languages into site/."""
     install(session, "docs")
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs, env=ENV)
+    args = ["build", "--strict", "--site-dir", "site", *session.posargs]
+    session.run("python", LAZY_MKDOCS, *args, env=ENV)
 
 
 @nox.session

@@ -1,14 +1,16 @@
 """MkDocs hook: a faster build and `mkdocs serve` rebuild, with the same output.
 
-Four caches of work that does not change between builds (nor between the two languages'
+Five caches of work that does not change between builds (nor between the two languages'
 builds): compiled templates, highlighted code blocks, the listing of the installed theme's
-files, and the search entries of an unchanged page. None changes what is written:
-tests/test_hooks.py checks each against the uncached result.
+files, an unchanged page's HTML, and its search entries. None changes what is written:
+tests/test_hooks.py checks each against the uncached result, and a whole build with the
+caches against one without (SITE_BUILD_CACHE=off turns them off).
 """
 
 import copy
 import hashlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -17,7 +19,16 @@ from pathlib import Path
 
 import jinja2
 
-SEARCH_CACHE = Path(tempfile.gettempdir()) / f"mkdocs-search-entries-{getattr(os, 'getuid', str)()}"
+USER = getattr(os, "getuid", str)()
+SEARCH_CACHE = Path(tempfile.gettempdir()) / f"mkdocs-search-entries-{USER}"
+PAGE_CACHE = Path(tempfile.gettempdir()) / f"mkdocs-pages-{USER}"
+# What a page's HTML depends on besides its Markdown, the files it includes and the site's
+# files: the configuration, this file, and the versions of what converts Markdown.
+RENDERERS = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-material", "pygments")
+
+
+def enabled():
+    return os.environ.get("SITE_BUILD_CACHE") != "off"
 
 
 def on_env(env, config, files):
@@ -28,7 +39,8 @@ def on_env(env, config, files):
     bytecode cache (a private folder in the temporary directory) checks each template's source
     against the cached code, so an edited template is compiled afresh.
     """
-    env.bytecode_cache = jinja2.FileSystemBytecodeCache()
+    if enabled():
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache()
     return env
 
 
@@ -49,7 +61,7 @@ def on_config(config):
         plain = highlight.Highlight.highlight
 
         def cached(self, *args, **kwargs):
-            if self.title_mode == "html":  # the title goes to this page's Markdown stash
+            if self.title_mode == "html" or not enabled():  # html: the title goes to the stash
                 return plain(self, *args, **kwargs)
             settings = sorted((k, v) for k, v in vars(self).items() if k != "md")
             key = repr((settings, args, sorted(kwargs.items())))
@@ -62,6 +74,7 @@ def on_config(config):
         highlight.Highlight.highlight = cached
     cache_installed_template_listings()
     cache_search_entries()
+    cache_rendered_pages()
     return config
 
 
@@ -93,6 +106,8 @@ def cache_installed_template_listings():
         return loaders.site_listings[key]
 
     def cached(self):
+        if not enabled():
+            return plain(self)
         return sorted({name for path in self.searchpath for name in listing(self, path)})
 
     loaders.FileSystemLoader.list_templates = cached
@@ -121,6 +136,8 @@ def cache_search_entries():
         return [(i.title, i.url, toc(i.children)) for i in items]
 
     def cached(self, page):
+        if not enabled():
+            return plain(self, page)
         facts = (material, page.url, page.title, page.meta, toc(page.toc), page.content)
         key = hashlib.sha256(repr(facts).encode()).hexdigest()
         entries = index.site_cache.get(key)
@@ -144,3 +161,148 @@ def cache_search_entries():
         self.entries.extend(copy.deepcopy(entries))
 
     index.add_entry_from_context = cached
+
+
+def cache_rendered_pages():
+    """Convert each page's Markdown once, not on every build and rebuild.
+
+    Markdown (with the snippets it includes and Pygments) is half of a build once the rest is
+    cached. A page's HTML, table of contents, title and anchors depend only on its Markdown, the
+    files pymdownx.snippets includes, the site's files (links are resolved against them), the
+    configuration and the versions of what converts it: the result is kept, keyed by those, in
+    memory (on MkDocs' Page class, which outlives this hook file under `mkdocs serve`) and in a
+    per-user folder of the temporary directory. An included file is checked by its bytes each
+    time. A page whose conversion logs anything (a broken link, say) is converted on every build,
+    so the message is never lost.
+    """
+    import pymdownx.snippets as snippets
+    from mkdocs.structure.pages import Page
+    from mkdocs.structure.toc import get_toc
+
+    if hasattr(Page, "site_cache"):
+        return
+    Page.site_cache = {}
+    plain_render = Page.render
+    plain_snippet_path = snippets.SnippetPreprocessor.get_snippet_path
+    reading = []  # the files included by each conversion under way
+    fixed = {}  # the configuration's and the site files' part of the key, per build
+
+    def get_snippet_path(self, path):
+        found = plain_snippet_path(self, path)
+        if found is not None and reading:
+            reading[-1].add(os.path.abspath(found))
+        return found
+
+    def digest(*parts):
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+    def site_key(config, files):
+        if fixed.get("files") is not files:  # a new build, or the other language's
+            versions = [version(name) for name in RENDERERS]
+            names = sorted((f.src_uri, f.url, f.dest_uri) for f in files)
+            fixed.update(
+                files=files,
+                key=digest(
+                    Path(config.config_file_path).read_bytes(),
+                    Path(__file__).read_bytes(),
+                    config.theme.get("language"),
+                    config.docs_dir,
+                    versions,
+                    names,
+                    logging.getLogger("mkdocs").getEffectiveLevel() > logging.DEBUG,
+                ),
+            )
+        return fixed["key"]
+
+    def unchanged(included):
+        try:
+            return all(file_digest(path) == sha for path, sha in included.items())
+        except OSError:
+            return False
+
+    def render(self, config, files):
+        if not enabled():
+            return plain_render(self, config, files)
+        key = digest(site_key(config, files), self.file.src_uri, self.file.url, self.markdown)
+        path = PAGE_CACHE / f"{key}.json"
+        entry = Page.site_cache.get(key)
+        if entry is None:
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                entry = None
+        if entry is not None and unchanged(entry["included"]):
+            if len(Page.site_cache) > 2000:  # a long serve session: start again
+                Page.site_cache.clear()
+            Page.site_cache[key] = entry
+            self.content = entry["content"]
+            self.toc = get_toc(entry["toc"])
+            self._title_from_render = entry["title"]
+            self.present_anchor_ids = set(entry["anchors"])
+            if entry["links_to_anchors"] is not None:
+                self.links_to_anchors = {
+                    files.get_file_from_path(uri): links
+                    for uri, links in entry["links_to_anchors"].items()
+                }
+            return None
+        said = Said()
+        reading.append(set())
+        for name in ("", "mkdocs"):
+            logging.getLogger(name).addHandler(said)
+        try:
+            plain_render(self, config, files)
+        finally:
+            included = reading.pop()
+            for name in ("", "mkdocs"):
+                logging.getLogger(name).removeHandler(said)
+        if said.records:
+            return None
+        links = self.links_to_anchors
+        entry = {
+            "content": self.content,
+            "toc": toc_tokens(self.toc),
+            "title": self._title_from_render,
+            "anchors": sorted(self.present_anchor_ids),
+            "links_to_anchors": None
+            if links is None
+            else {to.src_uri: dict(anchors) for to, anchors in links.items()},
+            "included": {name: file_digest(name) for name in sorted(included)},
+        }
+        Page.site_cache[key] = entry
+        PAGE_CACHE.mkdir(mode=0o700, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}")
+        partial.write_text(json.dumps(entry), encoding="utf-8")
+        partial.replace(path)  # whole or absent, even with two builds at once
+        return None
+
+    snippets.SnippetPreprocessor.get_snippet_path = get_snippet_path
+    Page.render = render
+
+
+class Said(logging.Handler):
+    """The records of INFO and above logged while a page is converted."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def toc_tokens(toc):
+    """The tokens MkDocs' get_toc() was given, back from the TableOfContents it made."""
+    return [
+        {
+            "level": item.level,
+            "id": item.id,
+            "name": item.title,
+            "html": item.title,
+            "children": toc_tokens(item.children),
+        }
+        for item in toc
+    ]

@@ -256,6 +256,7 @@ def test_highlight_cache_returns_pygments_own_result(monkeypatch):
     calls.clear()
     monkeypatch.setattr(build_cache, "cache_installed_template_listings", lambda: None)
     monkeypatch.setattr(build_cache, "cache_search_entries", lambda: None)
+    monkeypatch.setattr(build_cache, "cache_rendered_pages", lambda: None)
     build_cache.on_config({})
     first, second, other = block("x = 1\n"), block("x = 1\n"), block("y = 2\n")
     assert first == second == expected and other != expected
@@ -344,3 +345,65 @@ def test_search_entries_cache_gives_what_materials_parser_gives(monkeypatch, tmp
     assert again.entries == plain.entries and len(parsed) == 2
     again.add_entry_from_context(page("changed"))
     assert len(parsed) == 3 and again.entries[-2]["text"] == "<p>changed</p>"
+
+
+def test_rendered_pages_cache_gives_what_mkdocs_gives(monkeypatch, tmp_path, caplog):
+    """cache_rendered_pages: the same HTML, table of contents, title and anchors as MkDocs' own
+    conversion; an unchanged page is not converted again (in memory or from the disk cache); a
+    changed included file is; a page whose conversion logs a warning is converted every time."""
+    import build_cache
+    import markdown
+    import pymdownx.snippets as snippets
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.pages import Page
+
+    monkeypatch.setattr(Page, "render", Page.render)
+    preprocessor = snippets.SnippetPreprocessor
+    monkeypatch.setattr(preprocessor, "get_snippet_path", preprocessor.get_snippet_path)
+    if hasattr(Page, "site_cache"):
+        monkeypatch.delattr(Page, "site_cache")
+    monkeypatch.setattr(build_cache, "PAGE_CACHE", tmp_path / "pages")
+    converted = []
+    convert = markdown.Markdown.convert
+    monkeypatch.setattr(
+        markdown.Markdown, "convert", lambda self, text: converted.append(1) or convert(self, text)
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "part.txt").write_text("first part\n")
+    (tmp_path / "docs" / "index.md").write_text(
+        '# Title { #top }\n\n## Part { #part }\n\n--8<-- "part.txt"\n\n[more](other.md#end)\n'
+    )
+    (tmp_path / "docs" / "other.md").write_text("# Other\n\n## End { #end }\n\n[gone](gone.md)\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nmarkdown_extensions:\n  - attr_list\n  - toc\n"
+        f"  - pymdownx.snippets:\n      base_path: ['{tmp_path}']\n      check_paths: true\n"
+    )
+    config = load_config(config_file=str(tmp_path / "mkdocs.yml"))
+    files = get_files(config)
+
+    def render(name):
+        page = Page(None, files.get_file_from_path(name), config)
+        page.read_source(config)
+        page.render(config, files)
+        links = {to.src_uri: v for to, v in (page.links_to_anchors or {}).items()}
+        toc = build_cache.toc_tokens(page.toc)
+        return page.content, toc, page._title_from_render, page.present_anchor_ids, links
+
+    plain = render("index.md")
+    assert "first part" in plain[0] and plain[4] == {"other.md": {"end": "other.md#end"}}
+    build_cache.cache_rendered_pages()
+    assert render("index.md") == plain and render("index.md") == plain
+    assert len(converted) == 2  # plain's, then one more
+    Page.site_cache.clear()  # a new process: the disk cache answers
+    assert render("index.md") == plain and len(converted) == 2
+    (tmp_path / "part.txt").write_text("second part\n")
+    assert "second part" in render("index.md")[0] and len(converted) == 3
+    caplog.clear()
+    render("other.md")
+    render("other.md")
+    assert len(converted) == 5
+    assert [r.getMessage() for r in caplog.records].count(
+        "Doc file 'other.md' contains a link 'gone.md', but the target is not found among "
+        "documentation files."
+    ) == 2

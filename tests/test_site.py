@@ -1,14 +1,17 @@
 """The strict, offline build of both languages, checked on the HTML it produces."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from urllib.parse import urljoin
 
 import pytest
 
 from support.pages import includes, page_html, pages, read, text_of, url_of
 from support.paths import LANGS, ROOT
-from support.site import SITE_PATH, SITE_URL
+from support.site import LAZY_MKDOCS, SITE_PATH, SITE_URL
 
 
 def test_html_lang(site):
@@ -110,3 +113,48 @@ def test_scripts_are_deferred_and_the_index_waits_for_search(site):
         assert external and all(" defer " in s for s in external), external
         hold = markup.index("XMLHttpRequest.prototype.send")
         assert hold < markup.index("<script defer src="), "the hold must run before Material"
+
+
+# Runs tools/lazy_mkdocs.py as `nox -s docs` does, then says how many pages went through
+# Markdown and whether nbconvert was imported.
+LAZY_BUILD_REPORT = """
+import json, runpy, sys, markdown
+converted = []
+convert = markdown.Markdown.convert
+markdown.Markdown.convert = lambda self, text: converted.append(1) or convert(self, text)
+sys.argv = ["mkdocs", "build", "--strict", "--site-dir", sys.argv[1]]
+try:
+    runpy.run_path(%r, run_name="__main__")
+except SystemExit as stop:
+    assert not stop.code, stop.code
+print(json.dumps({"converted": len(converted), "nbconvert": "nbconvert" in sys.modules}))
+"""
+
+
+def tree(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_the_caches_and_lazy_imports_write_what_plain_mkdocs_writes(site, tmp_path):
+    """The tested site is built by tools/lazy_mkdocs.py with hooks/build_cache.py's caches (as
+    `nox -s docs` and `nox -s serve` build it); plain `mkdocs build` with the caches off writes
+    the same files, byte for byte. Built again, with the caches now full, no page goes through
+    Markdown and nbconvert is never imported."""
+    env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": SITE_URL}
+
+    def run(*args, **more):
+        done = subprocess.run(
+            args, cwd=ROOT, env=env | more, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    plain = tmp_path / "plain"
+    run(sys.executable, "-m", "mkdocs", "build", "--strict", "-d", plain, SITE_BUILD_CACHE="off")
+    again = tmp_path / "again"
+    report = run(sys.executable, "-c", LAZY_BUILD_REPORT % LAZY_MKDOCS, again)
+    expected = tree(site)
+    assert tree(plain) == expected and tree(again) == expected
+    assert json.loads(report.splitlines()[-1]) == {"converted": 0, "nbconvert": False}

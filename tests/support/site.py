@@ -19,10 +19,12 @@ SITE_PATH = urlsplit(SITE_URL).path or "/"  # where the site's absolute links st
 
 
 BUILD_TIMEOUT = 120.0
+# `mkdocs`, as `nox -s docs` runs it (tests/test_hooks.py checks it writes what `mkdocs` writes).
+LAZY_MKDOCS = str(ROOT / "tools" / "lazy_mkdocs.py")
 
 
 def build_site_once(folder, out):
-    """`mkdocs build --strict` into `out`, once for every process of the test run.
+    """`mkdocs build --strict` into `out` (as `nox -s docs`), once for every process of the run.
 
     Each xdist worker has its own session fixtures, so "once" is arranged in the file system:
     the first process to create `folder`/building builds, then writes the outcome to
@@ -42,7 +44,7 @@ def build_site_once(folder, out):
     else:
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+            [sys.executable, LAZY_MKDOCS, "build", "--strict", "--site-dir", str(out)],
             cwd=ROOT,
             env=os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": SITE_URL},
             capture_output=True,
