@@ -221,7 +221,7 @@ def cache_rendered_pages():
             return False
 
     def render(self, config, files):
-        if not enabled():
+        if not enabled() or not config.config_file_path:  # no mkdocs.yml to key it by
             return plain_render(self, config, files)
         key = digest(site_key(config, files), self.file.src_uri, self.file.url, self.markdown)
         path = PAGE_CACHE / f"{key}.json"
