@@ -90,9 +90,32 @@ def test_site_js_names_the_search_dialog_and_unrole_the_copy_navs(page, base_url
     page.goto(f"{base_url}{'/' if lang == 'ko' else '/en/'}blocking/")
     name = {"ko": "검색", "en": "Search"}[lang]
     expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", name)
+    # Material adds each nav as its block scrolls into view (content.lazy).
+    blocks = page.locator("main pre > code")
+    for block in blocks.all():
+        block.scroll_into_view_if_needed()
     navs = page.locator("main nav.md-code__nav")
-    expect(navs.first).to_have_attribute("role", "none")
+    expect(navs).to_have_count(blocks.count())
+    expect(navs.last).to_have_attribute("role", "none")
     assert navs.evaluate_all("ns => ns.filter(n => n.role !== 'none').length") == 0
+
+
+def test_code_blocks_are_mounted_as_they_scroll_into_view(page, base_url):
+    """content.lazy (mkdocs.yml): on load only the code blocks in view have their copy button;
+    the last block of a long page gets its button when it scrolls into view, and it copies."""
+    page.goto(f"{base_url}/en/tls/")
+    # site.js names the search dialog once Material has mounted its components.
+    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    blocks = page.locator("article pre:has(code)")
+    last = blocks.last
+    button = 'button[data-md-type="copy"]'
+    assert page.locator(f"article {button}").count() < blocks.count() > 10
+    assert last.locator(button).count() == 0
+    last.scroll_into_view_if_needed()
+    last.hover()
+    last.locator(button).click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == last.locator("code").inner_text().rstrip("\n")
 
 
 def test_notebook_code_has_materials_copy_button(page, base_url):
@@ -186,15 +209,60 @@ def test_a_word_of_the_other_language_finds_nothing(page, base_url, site, lang):
     expect(results.locator(".md-search-result__item")).to_have_count(0)
 
 
+PALETTE = "form[data-site-palette]"  # Material's markup, switched by site.js
+SCHEME = "getComputedStyle(document.documentElement).colorScheme"
+
+
 def test_light_and_dark_toggle(page, base_url):
+    """site.js switches the palette on a click, as Material's component did: the colors on
+    <body>, the other button shown, the page's own color scheme, and the choice remembered."""
+    page.emulate_media(color_scheme="light")
     page.goto(f"{base_url}/en/")
     body = page.locator("body")
-    scheme = body.get_attribute("data-md-color-scheme")
-    page.locator("form[data-md-component=palette] label:visible").click()
-    other = "slate" if scheme == "default" else "default"
-    expect(body).to_have_attribute("data-md-color-scheme", other)
-    page.reload()  # the choice is remembered
-    expect(body).to_have_attribute("data-md-color-scheme", other)
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
+    page.locator(f"{PALETTE} label:visible").click()
+    expect(body).to_have_attribute("data-md-color-scheme", "slate")
+    expect(page.locator(f"{PALETTE} label:visible")).to_have_attribute(
+        "title", "Switch to light mode"
+    )
+    assert page.evaluate(SCHEME) == "dark"
+    page.goto(f"{base_url}/en/tls/")  # the choice is remembered on every page
+    expect(body).to_have_attribute("data-md-color-scheme", "slate")
+    page.locator(f"{PALETTE} label:visible").click()
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
+    page.reload()
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
+    assert page.evaluate(SCHEME) == "normal"  # the browser's default: light
+
+
+def test_the_first_visit_takes_the_systems_scheme(page, base_url):
+    """Without a choice yet, the palette whose media query matches: a dark system gets the
+    dark palette and the button that switches to light."""
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{base_url}/")
+    expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
+    expect(page.locator(f"{PALETTE} label:visible")).to_have_attribute(
+        "title", "밝은 화면으로 바꾸기"
+    )
+    assert page.evaluate(SCHEME) == "dark"
+
+
+def test_materials_palette_component_is_not_mounted(page, base_url):
+    """Its mount restyled the whole page three times on every load (overrides/main.html): it
+    adds a color-scheme <meta> and toggles data-md-color-switching on <body>. Neither happens,
+    and <html> has its "js" class before Material's script runs."""
+    page.add_init_script(
+        """new MutationObserver((changes) => {
+            for (const c of changes) if (c.attributeName === "data-md-color-switching")
+                (window.switching = window.switching || []).push(c.attributeName);
+        }).observe(document, {attributes: true, subtree: true});"""
+    )
+    page.goto(f"{base_url}/en/tls/")
+    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    assert page.locator('meta[name="color-scheme"]').count() == 0
+    assert page.evaluate("window.switching") is None
+    html = page.evaluate("document.documentElement.outerHTML")
+    assert html.index('classList.replace("no-js", "js")') < html.index("</head>")
 
 
 @pytest.mark.parametrize("start", ["/experiment/", "/en/experiment/"])
