@@ -61,7 +61,7 @@ from support.processes import (
     transcript,
     wait_for,
 )
-from support.sockets import Peer, read_line, read_to_eof
+from support.sockets import Peer, forward_to, read_line, read_to_eof
 
 TLS_CLIENTS = names(against="tls_server")
 GREETING = b"hello from tls_server.py\n"
@@ -744,11 +744,18 @@ runpy.run_path("snippets/tls_nonblocking_client.py", run_name="__main__")
 """
 
 
+# The relay below passes the client's bytes on to the server this long after it connects.
+RELAY_PAUSE = 0.5
+
+
 def test_every_want_branch_of_the_nonblocking_client_runs(companions, tls, tmp_path):
     """Want errors the network rarely produces here are injected once each: SSLWantWriteError
     from do_handshake(), recv() and send() (the socket's buffer is full), SSLWantReadError from
     recv() after readiness; the client waits and retries, and prints its lines. The handshake's
-    first SSLWantReadError is real: the server cannot answer a ClientHello it has not received.
+    SSLWantReadError is real: a relay holds the connection RELAY_PAUSE seconds before passing it
+    to the server, so the client's first real do_handshake() (which sends the ClientHello)
+    finds nothing to read. (Straight to the server on a loaded machine, a client paused between its
+    write and its read can find the answer there and finish in one call.)
 
     send()'s SSLWantReadError cannot be injected so: it means the peer is sending handshake data
     (TLS 1.2 renegotiation), which Python has no call to start; a fake one waits for data that
@@ -756,12 +763,19 @@ def test_every_want_branch_of_the_nonblocking_client_runs(companions, tls, tmp_p
     from support.catalog import CATALOG
 
     server = companions(CATALOG["tls_nonblocking_client"])
+    forward = forward_to(server.port)
+
+    def held(client):
+        time.sleep(RELAY_PAUSE)
+        forward(client)
+
     log = tmp_path / "wants.json"
-    args, env = snippet_command("tls_nonblocking_client", server.port, env=server.client_env)
-    env["WANTS_LOG"] = str(log)
-    result = subprocess.run(
-        [*args[:-1], "-c", WANTS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
-    )
+    with Peer(held) as relay:
+        args, env = snippet_command("tls_nonblocking_client", relay.port, env=server.client_env)
+        env["WANTS_LOG"] = str(log)
+        result = subprocess.run(
+            [*args[:-1], "-c", WANTS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
+        )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == printed_output("tls_nonblocking_client")
     raised = json.loads(log.read_text())
