@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import sys
 import tempfile
 from importlib.metadata import version
@@ -141,18 +142,13 @@ def cache_search_entries():
         facts = (material, page.url, page.title, page.meta, toc(page.toc), page.content)
         key = hashlib.sha256(repr(facts).encode()).hexdigest()
         entries = index.site_cache.get(key)
-        path = SEARCH_CACHE / f"{key}.json"
         if entries is None:
-            try:
-                entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            entries = load_json(SEARCH_CACHE, key)
+            if entries is None:
                 before = len(self.entries)
                 plain(self, page)
                 entries = copy.deepcopy(self.entries[before:])
-                SEARCH_CACHE.mkdir(mode=0o700, exist_ok=True)
-                partial = path.with_suffix(f".{os.getpid()}")
-                partial.write_text(json.dumps(entries), encoding="utf-8")
-                partial.replace(path)  # whole or absent, even with two builds at once
+                store_json(SEARCH_CACHE, key, entries)
                 index.site_cache[key] = entries
                 return
             if len(index.site_cache) > 5000:  # a long serve session: start again
@@ -224,13 +220,7 @@ def cache_rendered_pages():
         if not enabled() or not config.config_file_path:  # no mkdocs.yml to key it by
             return plain_render(self, config, files)
         key = digest(site_key(config, files), self.file.src_uri, self.file.url, self.markdown)
-        path = PAGE_CACHE / f"{key}.json"
-        entry = Page.site_cache.get(key)
-        if entry is None:
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                entry = None
+        entry = Page.site_cache.get(key) or load_json(PAGE_CACHE, key)
         if entry is not None and unchanged(entry["included"]):
             if len(Page.site_cache) > 2000:  # a long serve session: start again
                 Page.site_cache.clear()
@@ -255,7 +245,10 @@ def cache_rendered_pages():
             included = reading.pop()
             for name in ("", "mkdocs"):
                 logging.getLogger(name).removeHandler(said)
-        if said.records:
+        # A page whose conversion logged, or could not have (`mkdocs build -q` silences warnings
+        # before they are made), is not kept: a later build must say what this one saw.
+        listening = all(logging.getLogger(n).isEnabledFor(logging.WARNING) for n in ("", "mkdocs"))
+        if said.records or not listening:
             return None
         links = self.links_to_anchors
         entry = {
@@ -269,10 +262,7 @@ def cache_rendered_pages():
             "included": {name: file_digest(name) for name in sorted(included)},
         }
         Page.site_cache[key] = entry
-        PAGE_CACHE.mkdir(mode=0o700, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}")
-        partial.write_text(json.dumps(entry), encoding="utf-8")
-        partial.replace(path)  # whole or absent, even with two builds at once
+        store_json(PAGE_CACHE, key, entry)
         return None
 
     snippets.SnippetPreprocessor.get_snippet_path = get_snippet_path
@@ -288,6 +278,59 @@ class Said(logging.Handler):
 
     def emit(self, record):
         self.records.append(record)
+        # On the root logger this handler would silence Python's last resort, which prints a
+        # record that no other handler takes (a warning from Python-Markdown's own logger, say).
+        if self.alone(record) and record.levelno >= logging.lastResort.level:
+            logging.lastResort.handle(record)
+
+    def alone(self, record):
+        logger = logging.getLogger(record.name)
+        while logger:
+            if any(handler is not self for handler in logger.handlers):
+                return False
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        return True
+
+
+def private_folder(folder):
+    """Whether `folder` (made if missing) is a folder only this user can use.
+
+    The caches live in the shared temporary directory under names anyone can guess: a folder
+    another user made there, or a link, could feed a build HTML of their choosing. So, as
+    Jinja's bytecode cache does with its own folder, a cache folder must be a real folder,
+    this user's, closed to others; otherwise the cache is not used.
+    """
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid"):
+        return info.st_uid == os.getuid() and not info.st_mode & 0o077
+    return True
+
+
+def load_json(folder, key):
+    """What store_json kept under `key`, or None."""
+    if not private_folder(folder):
+        return None
+    try:
+        return json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(folder, key, data):
+    if not private_folder(folder):
+        return
+    path = folder / f"{key}.json"
+    partial = path.with_suffix(f".{os.getpid()}")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    partial.replace(path)  # whole or absent, even with two builds at once
 
 
 def file_digest(path):

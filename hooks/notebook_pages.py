@@ -25,11 +25,15 @@ from importlib.metadata import version
 from pathlib import Path
 
 import mkdocs.utils
+from build_cache import load_json, store_json  # beside this file (as notebook_markup)
 from mkdocs.structure.toc import get_toc
 from notebook_markup import slim_notebook  # beside this file: MkDocs puts its folder on sys.path
 
 CACHE = Path(tempfile.gettempdir()) / f"mkdocs-notebook-pages-{getattr(os, 'getuid', str)()}"
-HOOKS = (Path(__file__), Path(__file__).with_name("notebook_markup.py"))
+HOOKS = tuple(
+    Path(__file__).with_name(name)
+    for name in ("notebook_pages.py", "notebook_markup.py", "build_cache.py")
+)
 
 
 def is_notebook(page):
@@ -58,20 +62,16 @@ def on_pre_page(page, config, files):
         repr((alt, page.file.src_uri, pages)).encode(),
     ):
         key.update(hashlib.sha256(part).digest())
-    cached = CACHE / f"{key.hexdigest()}.json"
+    key = key.hexdigest()
 
     def render(self, config, files):
-        try:
-            slim = json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        slim = load_json(CACHE, key)
+        if slim is None:
             check_no_error(self.file)
             convert(config, files)
             slim = slim_notebook(self.content, self.file, files, alt)
             slim["title"] = self.title
-            CACHE.mkdir(mode=0o700, exist_ok=True)
-            partial = cached.with_suffix(f".{os.getpid()}")
-            partial.write_text(json.dumps(slim), encoding="utf-8")
-            partial.replace(cached)  # whole or absent, even with two builds at once
+            store_json(CACHE, key, slim)
         self.content = slim["content"]
         self.toc = get_toc(slim["toc"])
         self.title = slim["title"]

@@ -111,6 +111,8 @@ def test_code_blocks_are_mounted_as_they_scroll_into_view(page, base_url):
     button = 'button[data-md-type="copy"]'
     assert page.locator(f"article {button}").count() < blocks.count() > 10
     assert last.locator(button).count() == 0
+    # Not mounted yet, it is reachable by keyboard all the same (hooks/static_markup.py).
+    assert last.locator("code").get_attribute("tabindex") == "0"
     last.scroll_into_view_if_needed()
     last.hover()
     last.locator(button).click()
@@ -207,6 +209,43 @@ def test_a_word_of_the_other_language_finds_nothing(page, base_url, site, lang):
     results = search(page, query)
     expect(results.locator(".md-search-result__meta")).to_have_text(none)
     expect(results.locator(".md-search-result__item")).to_have_count(0)
+
+
+def test_tables_wear_materials_table_style(page, base_url):
+    """hooks/static_markup.py wraps and classes the tables at build time (Material's script
+    would take each out and put it back on load); site.css gives `table.site-table` Material's
+    style for a table without a class: a classless copy of the table, in the same place and
+    styled by Material's CSS, computes the same."""
+    page.goto(f"{base_url}/en/glossary/")
+    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    assert page.locator("article table:not([class])").count() == 0
+    wrapped = "article .md-typeset__scrollwrap > .md-typeset__table > table.site-table"
+    assert page.locator(wrapped).count() == page.locator("article table").count() > 0
+    assert page.locator("article .md-typeset__table .md-typeset__table").count() == 0
+    ours, material = page.evaluate(
+        """() => {
+            const ours = document.querySelector("article table.site-table");
+            const copy = ours.cloneNode(true);
+            copy.removeAttribute("class");
+            ours.after(copy);
+            const pick = (el, names) =>
+                Object.fromEntries(names.map((n) => [n, getComputedStyle(el)[n]]));
+            const box = ["display", "fontSize", "maxWidth", "overflowX", "backgroundColor",
+                         "borderTopWidth", "borderTopStyle", "borderTopColor", "borderRadius"];
+            const cell = ["paddingTop", "paddingLeft", "textAlign", "verticalAlign",
+                          "fontWeight", "minWidth", "borderTopWidth", "borderTopColor"];
+            const styles = (t) => ({
+                table: pick(t, box),
+                th: pick(t.querySelector("th"), cell),
+                td: pick(t.querySelector("td"), cell),
+                a: pick(t.querySelector("a") || t, ["wordBreak"]),
+            });
+            const both = [styles(ours), styles(copy)];
+            copy.remove();
+            return both;
+        }"""
+    )
+    assert ours == material
 
 
 PALETTE = "form[data-site-palette]"  # Material's markup, switched by site.js

@@ -351,6 +351,8 @@ def test_rendered_pages_cache_gives_what_mkdocs_gives(monkeypatch, tmp_path, cap
     """cache_rendered_pages: the same HTML, table of contents, title and anchors as MkDocs' own
     conversion; an unchanged page is not converted again (in memory or from the disk cache); a
     changed included file is; a page whose conversion logs a warning is converted every time."""
+    import logging
+
     import build_cache
     import markdown
     import pymdownx.snippets as snippets
@@ -403,7 +405,37 @@ def test_rendered_pages_cache_gives_what_mkdocs_gives(monkeypatch, tmp_path, cap
     render("other.md")
     render("other.md")
     assert len(converted) == 5
+    # Quiet (`-q`): the warning is not even made, so nothing is kept either.
+    mkdocs_log = logging.getLogger("mkdocs")
+    level = mkdocs_log.level
+    mkdocs_log.setLevel(logging.ERROR)
+    try:
+        (tmp_path / "part.txt").write_text("third part\n")
+        render("index.md")
+        render("index.md")
+    finally:
+        mkdocs_log.setLevel(level)
+    assert len(converted) == 7
     assert [r.getMessage() for r in caplog.records].count(
         "Doc file 'other.md' contains a link 'gone.md', but the target is not found among "
         "documentation files."
     ) == 2
+
+
+def test_a_cache_folder_others_can_use_is_not_used(tmp_path):
+    """private_folder: the caches' folders are in the shared temporary directory, so a folder
+    another user could write to, or a link, is refused and nothing is read from it."""
+
+    import build_cache
+
+    own = tmp_path / "own"
+    build_cache.store_json(own, "k", {"a": 1})
+    assert build_cache.load_json(own, "k") == {"a": 1}
+    assert own.stat().st_mode & 0o777 == 0o700
+    own.chmod(0o777)  # as if another user had made it for us
+    assert build_cache.load_json(own, "k") is None
+    own.chmod(0o700)
+    link = tmp_path / "link"
+    link.symlink_to(own)
+    assert build_cache.load_json(link, "k") is None
+    assert build_cache.load_json(own, "k") == {"a": 1}

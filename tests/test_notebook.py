@@ -265,7 +265,9 @@ def test_rendered_with_its_results_and_plot(site, lang):
     first_row = stored.splitlines()[2].strip("| ").split(" | ")
     headers = "".join(rf"<th[^>]*>{re.escape(h)}</th>\s*" for h in ["N", *LABELS[lang].values()])
     cells = "".join(rf"<td[^>]*>{re.escape(c)}</td>\s*" for c in first_row)
-    assert re.search(rf"<table>\s*<thead>\s*<tr>\s*{headers}", html), "the table's header"
+    assert re.search(rf"<table class=\"site-table\">\s*<thead>\s*<tr>\s*{headers}", html), (
+        "the table's header"
+    )
     assert re.search(rf"<tr>\s*{cells}</tr>", html), "the stored times are not shown"
     plot = re.search(r'<img alt="[^"]+" src="(experiment-1\.svg)" loading="lazy" width="\d+"', html)
     assert plot, "no plot"

@@ -69,7 +69,17 @@ document$.subscribe(() => {
   if (inputs.length) {
     const stored = __md_get("__palette");
     const matching = inputs.findIndex((input) => matchMedia(input.dataset.mdColorMedia).matches);
-    choose(stored && inputs[stored.index] ? stored.index : Math.max(0, matching));
-    inputs.forEach((input, index) => input.addEventListener("change", () => choose(index)));
+    let current = stored && inputs[stored.index] ? stored.index : Math.max(0, matching);
+    choose(current);
+    inputs.forEach((input, index) =>
+      input.addEventListener("change", () => choose((current = index))),
+    );
+    // Enter on the focused switch takes the next palette, as in Material.
+    form.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      const next = inputs[(current + 1) % inputs.length];
+      next.click();
+      next.focus();
+    });
   }
 }
