@@ -272,6 +272,12 @@ def test_light_and_dark_toggle(page, base_url):
     page.reload()
     expect(body).to_have_attribute("data-md-color-scheme", "default")
     assert page.evaluate(SCHEME) == "normal"  # the browser's default: light
+    # By keyboard: Enter on the focused switch takes the other palette, as in Material.
+    page.locator(f"{PALETTE} input").first.focus()
+    page.keyboard.press("Enter")
+    expect(body).to_have_attribute("data-md-color-scheme", "slate")
+    page.keyboard.press("Enter")
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
 
 
 def test_the_first_visit_takes_the_systems_scheme(page, base_url):
