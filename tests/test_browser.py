@@ -100,12 +100,17 @@ def test_site_js_names_the_search_dialog_and_unrole_the_copy_navs(page, base_url
     assert navs.evaluate_all("ns => ns.filter(n => n.role !== 'none').length") == 0
 
 
+def material_has_mounted(page):
+    """Wait until Material has mounted its components on an English page: site.js names the
+    search dialog on document$, which Material emits once it has."""
+    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+
+
 def test_code_blocks_are_mounted_as_they_scroll_into_view(page, base_url):
     """content.lazy (mkdocs.yml): on load only the code blocks in view have their copy button;
     the last block of a long page gets its button when it scrolls into view, and it copies."""
     page.goto(f"{base_url}/en/tls/")
-    # site.js names the search dialog once Material has mounted its components.
-    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    material_has_mounted(page)
     blocks = page.locator("article pre:has(code)")
     last = blocks.last
     button = 'button[data-md-type="copy"]'
@@ -217,7 +222,7 @@ def test_tables_wear_materials_table_style(page, base_url):
     style for a table without a class: a classless copy of the table, in the same place and
     styled by Material's CSS, computes the same."""
     page.goto(f"{base_url}/en/glossary/")
-    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    material_has_mounted(page)
     assert page.locator("article table:not([class])").count() == 0
     wrapped = "article .md-typeset__scrollwrap > .md-typeset__table > table.site-table"
     assert page.locator(wrapped).count() == page.locator("article table").count() > 0
@@ -303,7 +308,7 @@ def test_materials_palette_component_is_not_mounted(page, base_url):
         }).observe(document, {attributes: true, subtree: true});"""
     )
     page.goto(f"{base_url}/en/tls/")
-    expect(page.locator('.md-search[role="dialog"]')).to_have_attribute("aria-label", "Search")
+    material_has_mounted(page)
     assert page.locator('meta[name="color-scheme"]').count() == 0
     assert page.evaluate("window.switching") is None
     html = page.evaluate("document.documentElement.outerHTML")
