@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from support.ahead import Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import start_server
@@ -111,6 +112,33 @@ def output_file(request):
     return check
 
 
+def shared_folder(tmp_path_factory, name):
+    """A folder every process of this test run sees: under xdist, beside the workers' own."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_jobs(request, tmp_path_factory):
+    """Start the jobs (support/ahead.py) that this process's selected tests read."""
+    names = {
+        name
+        for item in request.session.items
+        for mark in item.iter_markers("ahead")
+        for name in mark.args
+    }
+    runner = Runner(shared_folder(tmp_path_factory, "ahead"))
+    runner.start(names)
+    yield runner
+    runner.join()
+
+
+@pytest.fixture
+def ahead(start_jobs):
+    """ahead(name) -> the result of the job `name` (support/ahead.py), run once per test run."""
+    return start_jobs.result
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The strictly built site: built once per test run, shared by every xdist worker.
@@ -119,8 +147,7 @@ def site(tmp_path_factory):
     folder), never into the working tree, unless TESTED_SITE_DIR names a folder: the Pages
     workflow builds there and publishes that tested build.
     """
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-site"
+    folder = shared_folder(tmp_path_factory, "shared-site")
     out = Path(os.environ.get("TESTED_SITE_DIR") or folder / "site").resolve()
     result = build_site_once(folder, out)
     assert result["returncode"] == 0, result["stderr"]
@@ -158,6 +185,7 @@ def pytest_configure(config):
     groups, which set a node id pytest 9 no longer reads: pyproject keeps pytest < 9.)
     """
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
+    config.addinivalue_line("markers", "ahead(*jobs): reads these jobs (support/ahead.py)")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -3,6 +3,8 @@ its claims checked as ratios, its outputs stored in the .ipynb (`--update-exampl
 them) and rendered from there by mkdocs-jupyter (`execute: false`) in both languages, with
 its plot, and offered for download."""
 
+import asyncio
+import functools
 import io
 import json
 import re
@@ -12,6 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from support.ahead import job, needs
 from support.paths import DOCS, LANGS, SNIPPETS
 
 NS = [1, 2, 4, 8, 16]
@@ -99,10 +102,10 @@ def check_outputs(nb, lang):
     assert words == {*AXES[lang], *labels.values()}, words  # nothing else, in no other language
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_executes_and_its_claims_hold(lang, request):
-    """Run the notebook as a reader would (it starts snippets/server.py itself, on a free port);
-    `--update-examples` stores this run's outputs in the .ipynb, which the site renders."""
+def execute(lang):
+    """Run the notebook as a reader would (it starts snippets/server.py itself, on a free port):
+    the executed notebook. Both languages' runs are jobs (support/ahead.py): each mostly waits
+    for the server's delays, so they run beside each other and the rest of the suite."""
     nb = nbformat.read(path(lang), as_version=4)
     client = NotebookClient(
         nb,
@@ -111,7 +114,23 @@ def test_executes_and_its_claims_hold(lang, request):
         record_timing=False,  # no per-cell timestamps in the stored file
         resources={"metadata": {"path": str(DOCS / lang)}},  # the reader's working directory
     )
-    client.execute()  # raises CellExecutionError if a cell (the notebook's own asserts) fails
+    # Raises CellExecutionError if a cell (the notebook's own asserts) fails. asyncio.run: the
+    # job's thread gets its own event loop, closed when the run ends.
+    asyncio.run(client.async_execute())
+    return nb
+
+
+for _lang in LANGS:
+    job(f"notebook-{_lang}", seconds=7)(functools.partial(execute, _lang))
+
+
+@pytest.mark.parametrize(
+    "lang", [pytest.param(lang, marks=needs(f"notebook-{lang}")) for lang in LANGS]
+)
+def test_executes_and_its_claims_hold(lang, request, ahead):
+    """The notebook runs top to bottom; `--update-examples` stores this run's outputs in the
+    .ipynb, which the site renders."""
+    nb = ahead(f"notebook-{lang}")
     if request.config.getoption("update_examples"):
         nb.metadata = notebook(lang)["metadata"]  # not the kernel's version: no churn
         path(lang).write_text(nbformat.writes(nb) + "\n", encoding="utf-8")

@@ -1,0 +1,138 @@
+"""Runs started ahead: the long waits of the suite overlap each other and the rest of the run.
+
+Most of the suite's time is spent waiting, not computing: a client waits out its 3 s timeout, a
+notebook waits for its delayed server, an asyncio client waits out a closing handshake. Run one
+after another, those waits made a serial run 215 s long with 80 s of CPU time. So a run whose
+result a test checks, and whose time is mostly a wait, is a *job*:
+
+- a function of no arguments, registered at import time in the test module that checks it,
+  with ``@job("name")``; it starts what it needs itself (servers, peers, certificates: pytest's
+  fixtures belong to one process) and returns what the tests check, picklable;
+- a test names the jobs it reads with ``@needs("name", ...)`` and reads one with the ``ahead``
+  fixture: ``ahead("name")`` returns the job's result, or raises the job's exception again.
+
+As the session starts (conftest.py's ``start_jobs``), each process starts JOB_THREADS threads
+that take the jobs the selected tests need, longest first, while the tests run. Each job runs
+once per test run: under xdist, the process whose thread claims it first (an atomic ``mkdir`` in
+the run's shared temporary folder, like the site build) runs it and writes the result there with
+an atomic rename, and a test on any process reads it. A job nobody has claimed yet when its
+test asks is run by the test itself.
+
+What a job checks against the clock stays true: a client's "within 5 s" is measured from that
+process's own start to its exit, as before; only the waiting in between overlaps.
+"""
+
+import os
+import pickle
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+JOB_THREADS = 3  # jobs one process runs at once (each may start several processes)
+JOB_TIMEOUT = 300.0  # seconds a test waits for another process's job, queue included
+
+
+@dataclass
+class Job:
+    name: str
+    function: object
+    seconds: float  # about how long it takes: the longest start first
+
+
+JOBS = {}
+
+
+def job(name, seconds=1.0):
+    """Register the decorated function as the job `name` (see the module's docstring)."""
+
+    def register(function):
+        assert name not in JOBS, f"two jobs named {name}"
+        JOBS[name] = Job(name, function, seconds)
+        return function
+
+    return register
+
+
+def needs(*names):
+    """Mark a test as reading these jobs: they start as the session starts if it is selected."""
+    return pytest.mark.ahead(*names)
+
+
+class Runner:
+    """The jobs of one test run, seen from one process."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.threads = []
+
+    def start(self, names):
+        """Start JOB_THREADS threads that run these jobs, the longest first, unless claimed."""
+        queue = sorted(set(names), key=lambda name: -JOBS[name].seconds)
+        lock = threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    name = queue.pop(0)
+                if self._claim(name):
+                    self._run(name)
+
+        for _ in range(min(JOB_THREADS, len(queue))):
+            thread = threading.Thread(target=work, daemon=True, name="ahead")
+            thread.start()
+            self.threads.append(thread)
+
+    def _claim(self, name):
+        try:
+            (self.folder / f"{name}.claimed").mkdir()
+        except FileExistsError:
+            return False
+        return True
+
+    def _run(self, name):
+        started = time.monotonic()
+        try:
+            outcome = ("result", JOBS[name].function())
+        except BaseException as exc:  # noqa: BLE001 - every test that reads the job raises it
+            text = "".join(traceback.format_exception(exc))
+            try:
+                pickle.dumps(exc)
+            except Exception:  # noqa: BLE001
+                exc = RuntimeError(f"job {name} failed")
+            outcome = ("error", (exc, text))
+        done = self.folder / f"{name}.pickle"
+        partial = done.with_suffix(".partial")
+        took = round(time.monotonic() - started, 2)
+        partial.write_bytes(pickle.dumps((*outcome, took, os.getpid())))
+        partial.replace(done)
+
+    def result(self, name):
+        """The job's result; its exception raised again (with the job's traceback as a note)."""
+        assert name in JOBS, f"no job named {name}"
+        done = self.folder / f"{name}.pickle"
+        if not done.exists() and self._claim(name):
+            self._run(name)  # nobody started it: this test runs it
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while not done.exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"job {name} did not finish within {JOB_TIMEOUT} s")
+            time.sleep(0.02)
+        kind, value, took, pid = pickle.loads(done.read_bytes())
+        if kind == "error":
+            exc, text = value
+            exc.add_note(f"(raised by job {name!r} in process {pid} after {took} s)\n{text}")
+            raise exc
+        return value
+
+    def join(self, timeout=JOB_TIMEOUT):
+        """Wait for this process's jobs, so no other process waits for a job that died with it."""
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
