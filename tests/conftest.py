@@ -1,6 +1,7 @@
 """Fixtures (the companion server, the TLS files, the built site, recorded output) and the
 run's hooks; every helper the tests share is in tests/support/."""
 
+import contextlib
 import functools
 import http.server
 import os
@@ -118,17 +119,27 @@ def shared_folder(tmp_path_factory, name):
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
 
 
+def site_folders(tmp_path_factory):
+    """Where the site is built (see `site`): the build's shared folder and the site's."""
+    folder = shared_folder(tmp_path_factory, "shared-site")
+    return folder, Path(os.environ.get("TESTED_SITE_DIR") or folder / "site").resolve()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def start_jobs(request, tmp_path_factory):
-    """Start the jobs (support/ahead.py) that this process's selected tests read."""
-    names = {
-        name
-        for item in request.session.items
-        for mark in item.iter_markers("ahead")
-        for name in mark.args
-    }
+    """Start the jobs (support/ahead.py) that this process's selected tests read, and the site
+    build if a selected test needs the site: it is then ready when the first such test starts."""
+    items = request.session.items
+    names = {name for item in items for mark in item.iter_markers("ahead") for name in mark.args}
     runner = Runner(shared_folder(tmp_path_factory, "ahead"))
     runner.start(names)
+    if any("site" in getattr(item, "fixturenames", ()) for item in items):
+
+        def build():
+            with contextlib.suppress(BaseException):  # the `site` fixture reports the outcome
+                build_site_once(*site_folders(tmp_path_factory))
+
+        threading.Thread(target=build, daemon=True, name="site build").start()
     yield runner
     runner.join()
 
@@ -147,8 +158,7 @@ def site(tmp_path_factory):
     folder), never into the working tree, unless TESTED_SITE_DIR names a folder: the Pages
     workflow builds there and publishes that tested build.
     """
-    folder = shared_folder(tmp_path_factory, "shared-site")
-    out = Path(os.environ.get("TESTED_SITE_DIR") or folder / "site").resolve()
+    folder, out = site_folders(tmp_path_factory)
     result = build_site_once(folder, out)
     assert result["returncode"] == 0, result["stderr"]
     assert not re.search(r"^(WARNING|ERROR) +-", result["stderr"], re.M), result["stderr"]
@@ -186,6 +196,14 @@ def pytest_configure(config):
     """
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
     config.addinivalue_line("markers", "ahead(*jobs): reads these jobs (support/ahead.py)")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle
+def pytest_collection_modifyitems(items):
+    """The tests that read jobs (support/ahead.py) run last, in their order: their jobs started
+    with the session and have had the rest of the run to finish. (xdist hands tests out in this
+    order too.)"""
+    items.sort(key=lambda item: item.get_closest_marker("ahead") is not None)
 
 
 def pytest_sessionfinish(session, exitstatus):
