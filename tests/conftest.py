@@ -1,7 +1,6 @@
 """Fixtures (the companion server, the TLS files, the built site, recorded output) and the
 run's hooks; every helper the tests share is in tests/support/."""
 
-import contextlib
 import functools
 import http.server
 import os
@@ -16,7 +15,7 @@ from support.ahead import Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import start_server
-from support.site import SITE_PATH, build_site_once
+from support.site import SITE_PATH
 
 
 @pytest.fixture(scope="session")
@@ -119,27 +118,16 @@ def shared_folder(tmp_path_factory, name):
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
 
 
-def site_folders(tmp_path_factory):
-    """Where the site is built (see `site`): the build's shared folder and the site's."""
-    folder = shared_folder(tmp_path_factory, "shared-site")
-    return folder, Path(os.environ.get("TESTED_SITE_DIR") or folder / "site").resolve()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def start_jobs(request, tmp_path_factory):
-    """Start the jobs (support/ahead.py) that this process's selected tests read, and the site
-    build if a selected test needs the site: it is then ready when the first such test starts."""
+    """Start the jobs (support/ahead.py) that this process's selected tests read; the site build
+    ("site") is one, read by every test that takes the `site` fixture."""
     items = request.session.items
     names = {name for item in items for mark in item.iter_markers("ahead") for name in mark.args}
-    runner = Runner(shared_folder(tmp_path_factory, "ahead"))
-    runner.start(names)
     if any("site" in getattr(item, "fixturenames", ()) for item in items):
-
-        def build():
-            with contextlib.suppress(BaseException):  # the `site` fixture reports the outcome
-                build_site_once(*site_folders(tmp_path_factory))
-
-        threading.Thread(target=build, daemon=True, name="site build").start()
+        names.add("site")
+    runner = Runner(shared_folder(tmp_path_factory, "ahead"), current=True)
+    runner.start(names)
     yield runner
     runner.join()
 
@@ -151,18 +139,13 @@ def ahead(start_jobs):
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """The strictly built site: built once per test run, shared by every xdist worker.
-
-    It goes to the run's temporary folder (under xdist, the one that holds every worker's
-    folder), never into the working tree, unless TESTED_SITE_DIR names a folder: the Pages
-    workflow builds there and publishes that tested build.
-    """
-    folder, out = site_folders(tmp_path_factory)
-    result = build_site_once(folder, out)
+def site(start_jobs):
+    """The strictly built site (support/site.py `build_site`): built once per test run, as the
+    session starts, shared by every xdist worker."""
+    result = start_jobs.result("site")
     assert result["returncode"] == 0, result["stderr"]
     assert not re.search(r"^(WARNING|ERROR) +-", result["stderr"], re.M), result["stderr"]
-    return out
+    return Path(result["out"])
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,16 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
+from support.ahead import job, needs, result
 from support.pages import includes, page_html, pages, read, text_of, url_of
 from support.paths import LANGS, ROOT
 from support.site import LAZY_MKDOCS, SITE_PATH, SITE_URL
@@ -137,12 +141,13 @@ def tree(folder):
     }
 
 
-def test_the_caches_and_lazy_imports_write_what_plain_mkdocs_writes(site, tmp_path):
-    """The tested site is built by tools/lazy_mkdocs.py with hooks/build_cache.py's caches (as
-    `nox -s docs` and `nox -s serve` build it); plain `mkdocs build` with the caches off writes
-    the same files, byte for byte. Built again, with the caches now full, no page goes through
-    Markdown and nbconvert is never imported."""
+@job("plain-mkdocs-build", seconds=0.5)  # all CPU: it starts after the jobs that wait
+def plain_and_again():
+    """Plain `mkdocs build` with the caches off, then tools/lazy_mkdocs.py again, its caches
+    full; both trees."""
+    result("site")  # the tested build has filled the caches
     env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": SITE_URL}
+    folder = Path(tempfile.mkdtemp(prefix="plain-mkdocs-"))
 
     def run(*args, **more):
         done = subprocess.run(
@@ -151,10 +156,25 @@ def test_the_caches_and_lazy_imports_write_what_plain_mkdocs_writes(site, tmp_pa
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    plain = tmp_path / "plain"
-    run(sys.executable, "-m", "mkdocs", "build", "--strict", "-d", plain, SITE_BUILD_CACHE="off")
-    again = tmp_path / "again"
-    report = run(sys.executable, "-c", LAZY_BUILD_REPORT % LAZY_MKDOCS, again)
+    try:
+        plain = folder / "plain"
+        run(
+            sys.executable, "-m", "mkdocs", "build", "--strict", "-d", plain, SITE_BUILD_CACHE="off"
+        )
+        again = folder / "again"
+        report = run(sys.executable, "-c", LAZY_BUILD_REPORT % LAZY_MKDOCS, again)
+        return tree(plain), tree(again), json.loads(report.splitlines()[-1])
+    finally:
+        shutil.rmtree(folder)
+
+
+@needs("plain-mkdocs-build")
+def test_the_caches_and_lazy_imports_write_what_plain_mkdocs_writes(site, ahead):
+    """The tested site is built by tools/lazy_mkdocs.py with hooks/build_cache.py's caches (as
+    `nox -s docs` and `nox -s serve` build it); plain `mkdocs build` with the caches off writes
+    the same files, byte for byte. Built again, with the caches now full, no page goes through
+    Markdown and nbconvert is never imported."""
+    plain, again, report = ahead("plain-mkdocs-build")
     expected = tree(site)
-    assert tree(plain) == expected and tree(again) == expected
-    assert json.loads(report.splitlines()[-1]) == {"converted": 0, "nbconvert": False}
+    assert plain == expected and again == expected
+    assert report == {"converted": 0, "nbconvert": False}

@@ -8,6 +8,7 @@ result a test checks, and whose time is mostly a wait, is a *job*:
 - a function of no arguments, registered at import time in the test module that checks it,
   with ``@job("name")``; it starts what it needs itself (servers, peers, certificates: pytest's
   fixtures belong to one process) and returns what the tests check, picklable;
+- a job that builds on another reads it with ``result("name")`` (the site build, say);
 - a test names the jobs it reads with ``@needs("name", ...)`` and reads one with the ``ahead``
   fixture: ``ahead("name")`` returns the job's result, or raises the job's exception again.
 
@@ -44,6 +45,17 @@ class Job:
 
 
 JOBS = {}
+CURRENT = []  # this process's Runner, for jobs that read other jobs (result) or share files
+
+
+def result(name):
+    """From a job: the result of another job it builds on (the site build, say)."""
+    return CURRENT[0].result(name)
+
+
+def shared_folder(name):
+    """From a job: a folder of this test run that every process sees."""
+    return CURRENT[0].folder.parent / name
 
 
 def job(name, seconds=1.0):
@@ -65,10 +77,13 @@ def needs(*names):
 class Runner:
     """The jobs of one test run, seen from one process."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, current=False):
+        """`current`: the session's runner, the one `result` and `shared_folder` use."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.threads = []
+        if current:
+            CURRENT[:] = [self]
 
     def start(self, names):
         """Start JOB_THREADS threads that run these jobs, the longest first, unless claimed."""
