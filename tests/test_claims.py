@@ -3,6 +3,11 @@
 Every test names, in its docstring, the page and anchor whose statement it proves. Statements
 about Windows and macOS are not tested here; the pages link their sources instead.
 Timings use generous bounds and ratios: the machine is a loaded 2-CPU box.
+
+A claim whose run mostly waits (a resent SYN, a trickling peer, a timeout) is a job
+(support/ahead.py): the job makes the calls and times them as the test did, and hands what each
+call returned to the test, which checks it. The tests that patch this process
+(socket.getaddrinfo, the default timeout) or measure CPU time stay in the test.
 """
 
 import errno
@@ -17,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 import pytest
 
 from support import marks
+from support.ahead import job, needs
 from support.marks import TIMING
 from support.sockets import connected_pair, listener, read_to_eof
 
@@ -34,6 +40,15 @@ def wait(sock, events, timeout=5.0):
     with selectors.DefaultSelector() as sel:
         sel.register(sock, events)
         return bool(sel.select(timeout))
+
+
+def raised(call):
+    """The OSError call() raised, or None: what a job hands its test to check."""
+    try:
+        call()
+    except OSError as exc:
+        return exc
+    return None
 
 
 @contextmanager
@@ -61,9 +76,30 @@ def background(target):
 # --- more-corrections.md#non-blocking-is-not-asynchronous --------------------------------------
 
 
-@TIMING
+@job("claims-connect-in-the-background", seconds=1.2)
+def connect_in_the_background():
+    """What each step of the test below returned; about a second, waiting for the resent SYN."""
+    if not marks.LINUX:
+        return None  # the test is skipped there
+    seen = {}
+    with ExitStack() as stack:
+        server = full_listener(stack)
+        sock = stack.enter_context(socket.socket())
+        sock.setblocking(False)
+        seen["connect_ex"] = sock.connect_ex(server.getsockname())
+        seen["again"] = raised(lambda: sock.connect(server.getsockname()))
+        seen["pending"] = wait(sock, selectors.EVENT_WRITE, timeout=0.3)
+        stack.enter_context(server.accept()[0])  # room in the queue: the resent SYN gets in
+        seen["finished"] = wait(sock, selectors.EVENT_WRITE, timeout=10)
+        seen["so_error"] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        seen["done"] = sock.connect_ex(server.getsockname())
+        seen["then"] = sock.connect_ex(server.getsockname())
+    return seen
+
+
 @linux_only
-def test_connect_goes_on_in_the_background_ealready_then_eisconn():
+@needs("claims-connect-in-the-background")
+def test_connect_goes_on_in_the_background_ealready_then_eisconn(ahead):
     """more-corrections.md#non-blocking-is-not-asynchronous: a non-blocking connect() that
     returned EINPROGRESS keeps going in the kernel. Calling it again while it is pending gives
     EALREADY (a BlockingIOError); once the kernel has finished the handshake, with no call of
@@ -72,20 +108,15 @@ def test_connect_goes_on_in_the_background_ealready_then_eisconn():
     The listener's full queue keeps the handshake pending (Linux drops the SYN, then resends it
     about a second later); we make room in the queue and only wait for writability.
     """
-    with ExitStack() as stack:
-        server = full_listener(stack)
-        sock = stack.enter_context(socket.socket())
-        sock.setblocking(False)
-        assert sock.connect_ex(server.getsockname()) == errno.EINPROGRESS
-        with pytest.raises(BlockingIOError) as again:
-            sock.connect(server.getsockname())
-        assert again.value.errno == errno.EALREADY
-        assert not wait(sock, selectors.EVENT_WRITE, timeout=0.3)  # still pending, not refused
-        stack.enter_context(server.accept()[0])  # room in the queue: the resent SYN gets in
-        assert wait(sock, selectors.EVENT_WRITE, timeout=10)  # finished without any call of ours
-        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        assert sock.connect_ex(server.getsockname()) == 0  # Linux: done
-        assert sock.connect_ex(server.getsockname()) == errno.EISCONN
+    seen = ahead("claims-connect-in-the-background")
+    assert seen["connect_ex"] == errno.EINPROGRESS
+    again = seen["again"]
+    assert isinstance(again, BlockingIOError) and again.errno == errno.EALREADY, again
+    assert not seen["pending"]  # still pending, not refused
+    assert seen["finished"]  # finished without any call of ours
+    assert seen["so_error"] == 0
+    assert seen["done"] == 0  # Linux: done
+    assert seen["then"] == errno.EISCONN
 
 
 @TIMING
@@ -139,30 +170,42 @@ def test_refused_connection_is_reported_at_once_on_linux_loopback(closed_port):
 # --- timeouts.md ------------------------------------------------------------------------------
 
 
-@TIMING
-@linux_only
-def test_full_backlog_drops_the_syn_on_linux_so_connect_waits():
-    """timeouts.md#timeout-error: on Linux a full accept queue drops the SYN; the client is not
-    refused, its connect() stays pending and, in timeout mode, ends in TimeoutError.
-    """
+@job("claims-full-backlog", seconds=0.6)
+def connect_to_a_full_backlog():
+    """What each step of the test below returned; half a second of waiting."""
+    if not marks.LINUX:
+        return None  # the test is skipped there
     with ExitStack() as stack:
         server = full_listener(stack)
         sock = stack.enter_context(socket.socket())
         sock.setblocking(False)
-        assert sock.connect_ex(server.getsockname()) == errno.EINPROGRESS
-        assert not wait(sock, selectors.EVENT_WRITE, timeout=0.3)  # no RST, no answer
-        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        with pytest.raises(TimeoutError):
-            socket.create_connection(server.getsockname(), timeout=0.2)
+        started = sock.connect_ex(server.getsockname())
+        answered = wait(sock, selectors.EVENT_WRITE, timeout=0.3)
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        blocking = raised(lambda: socket.create_connection(server.getsockname(), 0.2).close())
+    return started, answered, error, blocking
 
 
-@TIMING
-def test_a_timeout_is_per_call_not_a_deadline():
-    """timeouts.md#per-call: the timeout bounds each call, not the conversation. A peer that
-    trickles one byte every 0.05 s keeps a recv() loop with timeout 0.5 going for as long as it
-    likes: here 20 bytes over about a second, twice the timeout, and no call timed out.
+@linux_only
+@needs("claims-full-backlog")
+def test_full_backlog_drops_the_syn_on_linux_so_connect_waits(ahead):
+    """timeouts.md#timeout-error: on Linux a full accept queue drops the SYN; the client is not
+    refused, its connect() stays pending and, in timeout mode, ends in TimeoutError.
     """
-    trickles, interval, timeout = 20, 0.05, 0.5
+    started, answered, error, blocking = ahead("claims-full-backlog")
+    assert started == errno.EINPROGRESS
+    assert not answered  # no RST, no answer
+    assert error == 0
+    assert isinstance(blocking, TimeoutError), blocking
+
+
+TRICKLES, INTERVAL, PER_CALL = 20, 0.05, 0.5  # bytes, seconds between them, recv()'s timeout
+
+
+@job("claims-a-timeout-per-call", seconds=1.1)
+def recv_from_a_trickling_peer():
+    """(what the recv() loop received, the seconds it took); a TimeoutError fails the job."""
+    trickles, interval, timeout = TRICKLES, INTERVAL, PER_CALL
     with ExitStack() as stack:
         client, peer = connected_pair(stack)
         client.settimeout(timeout)
@@ -179,18 +222,27 @@ def test_a_timeout_is_per_call_not_a_deadline():
             while chunk := client.recv(1024):  # a TimeoutError here would fail the test
                 received += chunk
         took = time.monotonic() - started
-    assert received == b"x" * trickles
-    assert took > 1.5 * timeout, took
+    return received, took
 
 
-@TIMING
-def test_sendall_timeout_is_a_total_since_python_3_5():
-    """timeouts.md#per-call: sendall() is the exception. Its timeout is the total time for the
-    whole buffer (Python 3.5+). A reader that takes 16 KiB every 0.02 s keeps every single wait
-    far below the 0.5 s timeout, and progress is made, yet sendall() of 16 MiB raises
-    TimeoutError after about 0.5 s.
+@needs("claims-a-timeout-per-call")
+def test_a_timeout_is_per_call_not_a_deadline(ahead):
+    """timeouts.md#per-call: the timeout bounds each call, not the conversation. A peer that
+    trickles one byte every 0.05 s keeps a recv() loop with timeout 0.5 going for as long as it
+    likes: here 20 bytes over about a second, twice the timeout, and no call timed out.
     """
-    timeout = 0.5
+    received, took = ahead("claims-a-timeout-per-call")
+    assert received == b"x" * TRICKLES
+    assert took > 1.5 * PER_CALL, took
+
+
+SENDALL_TIMEOUT = 0.5
+
+
+@job("claims-sendall-total", seconds=0.7)
+def sendall_to_a_slow_reader():
+    """(what sendall() raised, the seconds it took, the sizes the reader took meanwhile)."""
+    timeout = SENDALL_TIMEOUT
     with ExitStack() as stack:
         client, peer = connected_pair(stack)
         client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
@@ -211,11 +263,23 @@ def test_sendall_timeout_is_a_total_since_python_3_5():
         with background(slow_reader):
             started = time.monotonic()
             try:
-                with pytest.raises(TimeoutError):
-                    client.sendall(b"y" * (16 << 20))
+                error = raised(lambda: client.sendall(b"y" * (16 << 20)))
                 took = time.monotonic() - started
             finally:
                 done.set()
+    return error, took, reads
+
+
+@needs("claims-sendall-total")
+def test_sendall_timeout_is_a_total_since_python_3_5(ahead):
+    """timeouts.md#per-call: sendall() is the exception. Its timeout is the total time for the
+    whole buffer (Python 3.5+). A reader that takes 16 KiB every 0.02 s keeps every single wait
+    far below the 0.5 s timeout, and progress is made, yet sendall() of 16 MiB raises
+    TimeoutError after about 0.5 s.
+    """
+    timeout = SENDALL_TIMEOUT
+    error, took, reads = ahead("claims-sendall-total")
+    assert isinstance(error, TimeoutError), error
     assert timeout * 0.9 <= took < timeout * 5, took
     assert sum(1 for n in reads if n) >= 5, reads  # the peer kept reading: progress was made
 
@@ -233,7 +297,13 @@ def test_create_connection_gives_each_address_the_whole_timeout(monkeypatch):
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", first.getsockname()),
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", second.getsockname()),
         ]
-        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: addresses)
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, *args, **kwargs):
+            # this test's name only: a job (support/ahead.py) in this process may look up others
+            return addresses if host == "example.invalid" else real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             socket.create_connection(("example.invalid", 80), timeout=0.3)

@@ -1,4 +1,9 @@
-"""Each correction on the pages, demonstrated on this machine with plain sockets."""
+"""Each correction on the pages, demonstrated on this machine with plain sockets.
+
+The runs that wait for the server's one-second delay are jobs (support/ahead.py), each against a
+companion server of its own with that delay, timed inside as before; the tests check what they
+saw.
+"""
 
 import errno
 import selectors
@@ -6,8 +11,9 @@ import socket
 import time
 
 from support import marks
+from support.ahead import job, needs
 from support.marks import TIMING
-from support.processes import COMPANION_GREETING, run_snippet
+from support.processes import COMPANION_GREETING, own_server, run_snippet
 
 # Error names and timings below are Linux's (Windows: 10035 for both, refusals after ~2 s; see
 # platforms.md and blocking.md#no-server). The same suite runs elsewhere without these.
@@ -28,25 +34,39 @@ def wait(sock, events, timeout=5.0):
         assert sel.select(timeout), "socket never became ready"
 
 
-@linux_only
-def test_nonblocking_connect_is_einprogress_and_recv_is_eagain(servers):
-    with nonblocking_socket() as sock:
-        try:
-            sock.connect(("127.0.0.1", servers(1.0).port))
-        except BlockingIOError as exc:
-            assert exc.errno == errno.EINPROGRESS
-        else:
-            raise AssertionError("connect() did not raise")
-        try:
-            sock.recv(1024)
-        except BlockingIOError as exc:
-            assert exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
-            assert errno.errorcode[exc.errno] == "EAGAIN"
-        else:
-            raise AssertionError("recv() did not raise")
-        # The data was not lost, just not there yet: waiting for readiness gets it.
+def raised(call):
+    """The OSError call() raised, or None: what a job hands its test to check."""
+    try:
+        call()
+    except OSError as exc:
+        return exc
+    return None
+
+
+@job("corrections-connect-and-recv", seconds=1.3)
+def connect_and_recv_before_the_greeting():
+    """(what connect() raised, what recv() raised, what recv() got once the socket was
+    readable), against a server that greets after a second."""
+    if not marks.LINUX:
+        return None  # the test is skipped there
+    with own_server("--delay", "1.0") as server, nonblocking_socket() as sock:
+        connect = raised(lambda: sock.connect(("127.0.0.1", server.port)))
+        recv = raised(lambda: sock.recv(1024))
         wait(sock, selectors.EVENT_READ)
-        assert sock.recv(1024) == GREETING
+        return connect, recv, sock.recv(1024)
+
+
+@linux_only
+@needs("corrections-connect-and-recv")
+def test_nonblocking_connect_is_einprogress_and_recv_is_eagain(ahead):
+    connect, recv, data = ahead("corrections-connect-and-recv")
+    assert isinstance(connect, BlockingIOError), f"connect() did not raise it: {connect!r}"
+    assert connect.errno == errno.EINPROGRESS
+    assert isinstance(recv, BlockingIOError), f"recv() did not raise it: {recv!r}"
+    assert recv.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+    assert errno.errorcode[recv.errno] == "EAGAIN"
+    # The data was not lost, just not there yet: waiting for readiness gets it.
+    assert data == GREETING
 
 
 @linux_only
@@ -73,18 +93,24 @@ def test_empty_recv_means_the_peer_closed(servers):
         assert sock.recv(1024) == b""  # and it stays that way
 
 
-@TIMING
-def test_nonblocking_is_not_asynchronous(servers):
-    """A failed non-blocking recv() starts nothing: the data waits in the kernel for us."""
-    with nonblocking_socket() as sock:
-        sock.connect_ex(("127.0.0.1", servers(1.0).port))
+@job("corrections-recv-after-the-greeting", seconds=2)
+def recv_after_the_greeting_came():
+    """What a recv() gets 1.5 s after one that failed, from a server that greets after 1 s."""
+    with own_server("--delay", "1.0") as server, nonblocking_socket() as sock:
+        sock.connect_ex(("127.0.0.1", server.port))
         wait(sock, selectors.EVENT_WRITE)
         try:
             sock.recv(1024)
         except BlockingIOError:
             pass
         time.sleep(1.5)  # greeting has arrived by now; nothing delivered it anywhere
-        assert sock.recv(1024) == GREETING
+        return sock.recv(1024)
+
+
+@needs("corrections-recv-after-the-greeting")
+def test_nonblocking_is_not_asynchronous(ahead):
+    """A failed non-blocking recv() starts nothing: the data waits in the kernel for us."""
+    assert ahead("corrections-recv-after-the-greeting") == GREETING
 
 
 def test_setblocking_false_is_settimeout_zero():
@@ -94,12 +120,20 @@ def test_setblocking_false_is_settimeout_zero():
         assert sock.gettimeout() == 0.0 and not sock.getblocking()
 
 
-@TIMING
-def test_blocking_recv_waits_for_the_delay(servers):
-    started = time.monotonic()
-    result = run_snippet("blocking_client", servers(1.0).port)
+@job("corrections-blocking-client", seconds=1.4)
+def blocking_client_with_a_delay():
+    """(the post's blocking client's run, the seconds it took) against a 1 s delay."""
+    with own_server("--delay", "1.0") as server:
+        started = time.monotonic()
+        result = run_snippet("blocking_client", server.port)
+        return result, time.monotonic() - started
+
+
+@needs("corrections-blocking-client")
+def test_blocking_recv_waits_for_the_delay(ahead):
+    result, took = ahead("corrections-blocking-client")
     assert result.stdout == "b'hello from server.py\\n'\n"
-    assert 1.0 <= time.monotonic() - started < 5  # 1 s delay, within 5x on a loaded machine
+    assert 1.0 <= took < 5  # 1 s delay, within 5x on a loaded machine
 
 
 @TIMING

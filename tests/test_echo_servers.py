@@ -1,5 +1,10 @@
-"""The four echo servers: every client works against each, they hold many clients, they stop."""
+"""The four echo servers: every client works against each, they hold many clients, they stop.
 
+Each server's clients run one after another in a job (support/ahead.py), with a server of its
+own, which then stops cleanly (within a second); each test checks one client's run.
+"""
+
+import functools
 import os
 import re
 import select
@@ -8,23 +13,30 @@ import socket
 
 import pytest
 
+from support.ahead import job, needs
 from support.catalog import CATALOG, ECHO_SERVERS, SERVERS, names
 from support.marks import TIMING, posix_only
-from support.processes import printed_output, run_snippet, start_server
+from support.processes import own_server, printed_output, run_snippet, start_server
 from support.sockets import Peer, forward_to, read_line
-
-# Each server must stop within a second (the fixture, and the stop test): the timing group.
-pytestmark = TIMING
 
 # Clients whose output differs between servers only by the greeting line.
 CLIENTS = names(everywhere=True)
 
 
-@pytest.fixture(scope="module", params=ECHO_SERVERS)
-def echo_server(request, tmp_path_factory):
-    server = start_server(tmp_path_factory.mktemp(request.param), script=f"{request.param}.py")
-    yield request.param, server
-    server.stop_cleanly()
+def every_client_against(name):
+    """{client: (the connections that reached the server, the client's run)}, every client of
+    CLIENTS against one server `name`, through a forwarding Peer."""
+    runs = {}
+    with own_server(script=f"{name}.py") as server:
+        for client in CLIENTS:
+            with Peer(forward_to(server.port)) as proxy:
+                result = run_snippet(client, proxy.port)
+            runs[client] = proxy.accepted, result
+    return runs
+
+
+for _name in ECHO_SERVERS:
+    job(f"echo-clients-{_name}", seconds=2)(functools.partial(every_client_against, _name))
 
 
 def greeting(name):
@@ -32,17 +44,19 @@ def greeting(name):
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_every_client_works_against_every_server(echo_server, client):
-    name, server = echo_server
-    with Peer(forward_to(server.port)) as proxy:
-        result = run_snippet(client, proxy.port)
-    assert proxy.accepted == CATALOG[client].connections  # they reached this server
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=needs(f"echo-clients-{name}")) for name in ECHO_SERVERS]
+)
+def test_every_client_works_against_every_server(name, client, ahead):
+    accepted, result = ahead(f"echo-clients-{name}")[client]
+    assert accepted == CATALOG[client].connections  # they reached this server
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == printed_output(client).replace(
         r"hello from server.py\n", greeting(name)
     )
 
 
+@TIMING  # the stop is timed here: within a second
 @posix_only("signals sent to a child process")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("name", ECHO_SERVERS)

@@ -17,6 +17,9 @@ promises are proven here instead: frames split at every byte and many in one seg
 length refused without being read or allocated, a bad frame ending that client only, one notice
 when out of descriptors, and a stop within a second of SIGINT/SIGTERM with 1,000 clients and a
 flooder connected.
+
+Frames cut at every byte wait for framed_server.py's read of each first part, one after another:
+that run is a job (support/ahead.py), with a server of its own; the test checks what it got.
 """
 
 import contextlib
@@ -27,6 +30,7 @@ import select
 import signal
 import socket
 import struct
+import tempfile
 import threading
 import time
 import traceback
@@ -35,10 +39,12 @@ from pathlib import Path
 import pytest
 import redirect
 
+from support.ahead import job, needs
 from support.marks import TIMING, linux_only, posix_only
 from support.paths import SNIPPETS
 from support.processes import (
     COMPANION_GREETING,
+    own_server,
     printed_output,
     run_snippet,
     start_server,
@@ -417,21 +423,29 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+def trace_reads(folder):
+    """A wrapper, written in `folder`, that runs framed_server.py with each recv() it makes
+    written to a file there: (the wrapper, reads(port): the sizes it read from the client whose
+    port is `port`)."""
+    trace = folder / "reads.txt"
+    trace.touch()
+    wrapper = folder / "trace_recv.py"
+    wrapper.write_text(TRACE_WRAPPER.format(path=str(trace)))
+
+    def reads(port):
+        pairs = (line.split() for line in trace.read_text().splitlines())
+        return [int(size) for p, size in pairs if int(p) == port]
+
+    return wrapper, reads
+
+
 @pytest.fixture
 def traced_server(tmp_path, launch):
     """framed_server.py, each recv() it makes written to a file: server.reads(port) lists the
     sizes it read from the client whose port is `port`."""
-    trace = tmp_path / "reads.txt"
-    trace.touch()
-    wrapper = tmp_path / "trace_recv.py"
-    wrapper.write_text(TRACE_WRAPPER.format(path=str(trace)))
+    wrapper, reads = trace_reads(tmp_path)
     server = launch(wrapper=wrapper)
-
-    def server_reads(port):
-        pairs = (line.split() for line in trace.read_text().splitlines())
-        return [int(size) for p, size in pairs if int(p) == port]
-
-    server.reads = server_reads
+    server.reads = reads
     return server
 
 
@@ -445,25 +459,38 @@ def connect(server):
 MESSAGES = [b"one", b"two\nlines", b"", bytes(range(256))]
 
 
-@TIMING
-def test_server_answers_each_frame_cut_at_every_byte(traced_server):
-    server = traced_server
-    with connect(server) as sock:
-        port, sent = sock.getsockname()[1], 0
-        for message in MESSAGES:
-            data = frame(message)
-            for cut in range(1, len(data)):
-                sock.sendall(data[:cut])
-                drained = sent + cut  # the server has read the first part, and only that
-                wait_for(lambda n=drained: sum(server.reads(port)) == n)
-                sock.sendall(data[cut:])
-                sent += len(data)
-                assert recv_frame(sock) == message, (message, cut)
-        reads = server.reads(port)
-    # two reads for every cut frame: up to the cut, then the rest
+@job("framing-server-every-cut", seconds=1.5)
+def send_each_frame_cut_at_every_byte():
+    """([(message, cut, the frame the server answered)], the sizes it read from this client),
+    each frame of MESSAGES sent in two parts, the second once the server has read the first;
+    the server then stops cleanly."""
+    answers = []
+    with tempfile.TemporaryDirectory() as folder:
+        wrapper, reads = trace_reads(Path(folder))
+        with own_server(script="framed_server.py", wrapper=wrapper) as server:
+            with connect(server) as sock:
+                port, sent = sock.getsockname()[1], 0
+                for message in MESSAGES:
+                    data = frame(message)
+                    for cut in range(1, len(data)):
+                        sock.sendall(data[:cut])
+                        drained = sent + cut  # the server has read the first part, and only that
+                        wait_for(lambda n=drained: sum(reads(port)) == n)
+                        sock.sendall(data[cut:])
+                        sent += len(data)
+                        answers.append((message, cut, recv_frame(sock)))
+                return answers, reads(port)
+
+
+@needs("framing-server-every-cut")
+def test_server_answers_each_frame_cut_at_every_byte(ahead):
+    answers, reads = ahead("framing-server-every-cut")
+    for message, cut, answer in answers:
+        assert answer == message, (message, cut)
     lengths = [len(frame(m)) for m in MESSAGES]
+    assert len(answers) == sum(n - 1 for n in lengths)  # a cut after every byte of each frame
+    # two reads for every cut frame: up to the cut, then the rest
     assert reads == [part for n in lengths for cut in range(1, n) for part in (cut, n - cut)]
-    server.stop_cleanly()
 
 
 @TIMING

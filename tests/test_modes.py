@@ -4,6 +4,10 @@ Each cell sets up the situation in which the call cannot finish at once (nothing
 data yet, a full send buffer, a full accept queue), then calls it in one of the three modes. In
 blocking mode the other side acts after RELEASE seconds, and the cell records that the call
 waited. The table is snippets/output/modes.md, shown on the timeouts page.
+
+The twelve cells mostly wait (the other side's RELEASE, the timeouts, a SYN resent a second
+later): 4 s in all, so they run as a job (support/ahead.py), each call timed in the job as
+before, and the test checks what the job measured.
 """
 
 import errno
@@ -15,7 +19,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from support.marks import TIMING
+from support.ahead import job, needs
+from support.marks import LINUX
 from support.sockets import connected_pair, listener
 
 RELEASE = 0.5  # blocking mode: the other side acts after this long
@@ -115,17 +120,31 @@ def outcome(case, timeout):
         return f":material-timer-sand: → `{returns}`", took
 
 
-@TIMING
+@job("modes-table", seconds=4.5)
+def every_cell():
+    """{(call, mode): (the cell's text, the seconds the call took)}, the cells one after another,
+    as the table has them (on Linux only: the test is skipped elsewhere)."""
+    if not LINUX:
+        return None
+    return {
+        (call, mode): outcome(case, timeout)
+        for call, case in CASES.items()
+        for mode, timeout in MODES.items()
+    }
+
+
+@needs("modes-table")
 @pytest.mark.skipif(
     sys.platform != "linux", reason="the table is Linux's (Windows refuses on a full backlog)"
 )
-def test_modes_table(output_file):
+def test_modes_table(output_file, ahead):
+    measured = ahead("modes-table")
     rows = ["| `sock.…()` | " + " | ".join(f"`settimeout({t})`" for t in MODES.values()) + " |"]
     rows.append("|---|---|---|---|")
-    for call, case in CASES.items():
+    for call in CASES:
         cells = []
-        for mode, timeout in MODES.items():
-            text, took = outcome(case, timeout)
+        for mode in MODES:
+            text, took = measured[call, mode]
             if mode == "blocking":  # waited for the other side
                 assert text.startswith(":material-timer-sand:") and RELEASE * 0.8 <= took < 5, (
                     call,

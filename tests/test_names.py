@@ -7,6 +7,11 @@ lookup CPython does in C inside ``connect()``, is shown in a Linux namespace of 
 out): there /etc/hosts, /etc/resolv.conf and /etc/nsswitch.conf are bind-mounted over by files
 the test wrote, visible to that process tree only, and a DNS server played by the test answers
 on 127.0.0.1:53 after a pause. No system file changes.
+
+The runs in a namespace and lookup_blocks.py's run mostly wait (a slow DNS server, the loops'
+ticks): they are jobs (support/ahead.py), timed inside as before. The stand-in's tests stay in
+the test: installed in this process, it would slow or answer the lookups of anything else
+running here meanwhile.
 """
 
 import asyncio
@@ -25,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import resolver
 
+from support.ahead import job, needs
 from support.marks import TIMING, linux_only
 from support.processes import printed_output, run_snippet
 
@@ -171,6 +177,9 @@ IN_THE_NAMESPACE = textwrap.dedent(
 )
 
 
+DNS_DELAY = 0.5  # seconds the DNS server in the namespace waits before each answer
+
+
 def in_a_namespace(code, *args, timeout=30):
     """Run Python `code` in a new user, mount and network namespace (see the module docstring)."""
     missing = [tool for tool in ("unshare", "mount", "ip") if not shutil.which(tool)]
@@ -188,15 +197,26 @@ def in_a_namespace(code, *args, timeout=30):
     return json.loads(result.stdout)
 
 
-@TIMING
+@job("names-namespace-slow-dns", seconds=1)
+def with_a_slow_dns_server():
+    return in_a_namespace(IN_THE_NAMESPACE, str(DNS_DELAY))
+
+
+@job("names-namespace", seconds=0.2)
+def with_a_prompt_dns_server():
+    """One run for the two tests that read what the hosts file gives."""
+    return in_a_namespace(IN_THE_NAMESPACE, "0")
+
+
 @linux_only("user and network namespaces, and glibc's resolver")
-def test_connect_on_a_non_blocking_socket_waits_for_a_slow_dns_server():
+@needs("names-namespace-slow-dns")
+def test_connect_on_a_non_blocking_socket_waits_for_a_slow_dns_server(ahead):
     """connect_ex(("slow.test", port)) on a non-blocking socket: CPython's getsockaddrarg() calls
     setipaddr(), which calls the C library's getaddrinfo() and waits for the DNS server's answer
     (0.5 s late), and only then starts the connection (EINPROGRESS). A numeric address is
     parsed in place (inet_pton) and connect_ex() returns at once."""
-    delay = 0.5
-    seen = in_a_namespace(IN_THE_NAMESPACE, str(delay))
+    delay = DNS_DELAY
+    seen = ahead("names-namespace-slow-dns")
     took, err, blocking = seen["slow.test"]
     assert errno.errorcode[err] == "EINPROGRESS" and blocking is False
     assert took >= delay
@@ -205,22 +225,22 @@ def test_connect_on_a_non_blocking_socket_waits_for_a_slow_dns_server():
     assert seen["queries"] == [1]  # one A query (an AF_INET socket), for slow.test only
 
 
-@TIMING
 @linux_only("user and network namespaces, and glibc's resolver")
-def test_connect_takes_only_the_first_address_create_connection_tries_each():
-    seen = in_a_namespace(IN_THE_NAMESPACE, "0")
+@needs("names-namespace")
+def test_connect_takes_only_the_first_address_create_connection_tries_each(ahead):
+    seen = ahead("names-namespace")
     assert sorted(seen["two.test"]) == ["127.0.0.1", "127.0.0.2"]
     assert seen["connect"] == "ConnectionRefusedError"  # the first address, and no other
     assert seen["create_connection"] == seen["two.test"][1]  # the second one answered
 
 
-@TIMING
 @linux_only("user and network namespaces, and glibc's resolver")
-def test_glibc_sorts_ipv6_loopback_first_whatever_the_hosts_file_order():
+@needs("names-namespace")
+def test_glibc_sorts_ipv6_loopback_first_whatever_the_hosts_file_order(ahead):
     """What SNIPPET_HOSTS=localhost=::1,127.0.0.1 stands for: a name with both loopback addresses
     in the hosts file. The IPv4 line comes first there, yet getaddrinfo() returns ::1 first:
     glibc sorts the answers (RFC 3484/6724, gai.conf(5)), it does not keep the file's order."""
-    seen = in_a_namespace(IN_THE_NAMESPACE, "0")
+    seen = ahead("names-namespace")
     assert seen["dual.test"] == ["::1", "127.0.0.1"]
 
 
@@ -228,13 +248,14 @@ def test_glibc_sorts_ipv6_loopback_first_whatever_the_hosts_file_order():
 
 
 def recorder(stand_in, calls):
-    """The stand-in, noting the thread each lookup runs in."""
+    """The stand-in, noting the port asked for and the thread each lookup runs in (a job,
+    support/ahead.py, may look up other ports meanwhile)."""
     stand_in(HOSTS)
     stand = socket.getaddrinfo
 
-    def getaddrinfo(host, *args, **kwargs):
-        calls.append((host, threading.current_thread().name))
-        return stand(host, *args, **kwargs)
+    def getaddrinfo(host, port, *args, **kwargs):
+        calls.append((host, port, threading.current_thread().name))
+        return stand(host, port, *args, **kwargs)
 
     socket.getaddrinfo = getaddrinfo  # the stand_in fixture's undo restores the real one
 
@@ -257,7 +278,9 @@ def test_asyncio_looks_names_up_in_its_default_executor(stand_in):
         return loop_thread
 
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        loop_thread = asyncio.run(main(listener.getsockname()[1]))
+        port = listener.getsockname()[1]
+        loop_thread = asyncio.run(main(port))
+    calls = [(host, thread) for host, asked, thread in calls if asked == port]
     # open_connection("localhost") and sock_connect(("localhost", port)) each resolved once, in
     # an executor thread (ThreadPoolExecutor(thread_name_prefix="asyncio")); "127.0.0.1" never
     # reached getaddrinfo (_ipaddr_info() reads it in place).
@@ -386,10 +409,15 @@ def test_happy_eyeballs_without_the_stand_in():
             assert seconds < 0.25
 
 
-@TIMING
-def test_lookup_blocks_without_the_stand_in():
+@job("names-lookup-blocks", seconds=3)
+def run_lookup_blocks():
+    return run_snippet("lookup_blocks", 0)
+
+
+@needs("names-lookup-blocks")
+def test_lookup_blocks_without_the_stand_in(ahead):
     """ "localhost" comes from the hosts file at once: neither loop misses a tick."""
-    result = run_snippet("lookup_blocks", 0)
+    result = ahead("names-lookup-blocks")
     assert (result.returncode, result.stderr) == (0, "")
     for line in result.stdout.splitlines():
         m = re.fullmatch(

@@ -3,6 +3,10 @@
 Every test names, in its docstring, the anchor of the statement it proves. The Windows section of
 the page cites CPython's and Microsoft's sources; the last test checks that the lines it quotes
 from CPython are in the Python running these tests.
+
+The signal tests stay in the test: a Python handler runs in the main thread only, where
+pthread_kill() sends the signal. eintr_retry.py's traced run, which mostly waits, is a job
+(support/ahead.py).
 """
 
 import contextlib
@@ -10,19 +14,23 @@ import ctypes
 import errno
 import inspect
 import json
+import os
 import select
 import selectors
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
-from support.marks import TIMING, linux_only, posix_only
-from support.processes import printed_output, run_snippet, start_server
+from support.ahead import job, needs
+from support.marks import POSIX, TIMING, linux_only, posix_only
+from support.processes import Stopped, printed_output, run_snippet, start_server
 from support.sockets import connected_pair
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
@@ -113,11 +121,27 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+def stop_and_reap(server, timeout=5.0):
+    """SIGTERM, then reap the server with os.wait4(): (how it stopped, the CPU seconds it used).
+    Its own usage, not a difference of RUSAGE_CHILDREN: the jobs (support/ahead.py) reap
+    children of this process meanwhile."""
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    while True:
+        pid, status, usage = os.wait4(server.process.pid, os.WNOHANG)
+        if pid:
+            break
+        assert time.monotonic() - started < timeout, f"{server.script} did not stop"
+        time.sleep(0.01)
+    seconds = time.monotonic() - started
+    server.process.returncode = code = os.waitstatus_to_exitcode(status)  # Popen's, reaped here
+    stopped = Stopped(seconds, code, server.log.read_text(), server.err.read_text())
+    return stopped, usage.ru_utime + usage.ru_stime
+
+
 def cpu_of_a_server_with_one_idle_client(tmp_path, patch, idle=1.0):
     """Start echo_selectors.py under `patch`, hold one idle client for `idle` seconds after its
     greeting, stop it, and return the CPU seconds the server used (start-up included)."""
-    import resource
-
     wrapper = tmp_path / f"wrapper-{len(patch)}.py"
     wrapper.write_text(patch + RUN_AS_MAIN)
     server = start_server(tmp_path, script="echo_selectors.py", wrapper=wrapper)
@@ -125,19 +149,17 @@ def cpu_of_a_server_with_one_idle_client(tmp_path, patch, idle=1.0):
         with server.connect() as client:
             assert client.recv(1024) == server.greeting
             time.sleep(idle)  # the time being measured: the client says nothing
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            stopped = server.stop()
+            stopped, cpu = stop_and_reap(server)
     finally:
         if server.process.poll() is None:
             server.process.kill()
             server.process.wait(timeout=5)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert (stopped.code, stopped.err) == (0, "") and stopped.out.endswith("server stopped\n")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu
 
 
 @TIMING
-@posix_only("a child's CPU time from getrusage(RUSAGE_CHILDREN); SIGTERM stops it cleanly")
+@posix_only("a child's CPU time from os.wait4(); SIGTERM stops it cleanly")
 def test_a_server_that_keeps_event_write_spins(tmp_path):
     """#write-spin: echo_selectors.py as it is, and the same file with EVENT_WRITE kept on every
     modify(), each with one idle client for a second. The guide's server sleeps (its CPU is its
@@ -326,18 +348,28 @@ def test_a_signal_does_not_end_select_but_the_wakeup_fd_does():
                 signal.set_wakeup_fd(previous)
 
 
-@TIMING
+@job("readiness-eintr-retry", seconds=0.6)
+def eintr_retry_traced():
+    """(eintr_retry.py's run, the text of its trace)."""
+    if not POSIX:
+        return None  # the test is skipped there
+    with tempfile.TemporaryDirectory() as folder:
+        trace = Path(folder) / "trace.json"
+        result = run_snippet("eintr_retry", 0, trace=trace)
+        return result, trace.read_text() if trace.exists() else None
+
+
 @posix_only("the snippet is POSIX only")
-def test_the_snippets_recv_was_waiting_when_the_signal_came(tmp_path):
+@needs("readiness-eintr-retry")
+def test_the_snippets_recv_was_waiting_when_the_signal_came(ahead):
     """#eintr: eintr_retry.py, timed. Its first recv() began before the helper's signal (sent
     0.2 s after the helper started) and lasted past it, then returned the data: it was one
     call, interrupted and resumed, not a call made after the handler had run. Its second
     recv() raised KeyboardInterrupt (not an OSError, so the trace has no record of it)."""
-    trace = tmp_path / "trace.json"
-    result = run_snippet("eintr_retry", 0, trace=trace)
+    result, trace = ahead("readiness-eintr-retry")
     expected = (0, printed_output("eintr_retry"), "")
     assert (result.returncode, result.stdout, result.stderr) == expected
-    recvs = [record for record in json.loads(trace.read_text()) if record[0] == "recv"]
+    recvs = [record for record in json.loads(trace) if record[0] == "recv"]
     assert len(recvs) == 1, recvs
     _, began, ended, outcome = recvs[0]
     assert outcome == "b'sent after the handler ran'"

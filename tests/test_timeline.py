@@ -1,18 +1,25 @@
 """The timeline diagram on the comparison page, drawn from a real traced run of the post's two
 clients against the companion server with a one-second delay: one SVG per language, both drawn
-from the same run (docs/assets/timeline.ko.svg, timeline.en.svg)."""
+from the same run (docs/assets/timeline.ko.svg, timeline.en.svg).
+
+The traced run waits for the server's delay: it is a job (support/ahead.py), with a server of its
+own; the test draws from its traces.
+"""
 
 import io
 import json
 import re
+import tempfile
 import warnings
+from pathlib import Path
 
 import matplotlib
 import pytest
 
+from support.ahead import job, needs
 from support.catalog import names
 from support.paths import DOCS
-from support.processes import run_snippet
+from support.processes import own_server, run_snippet
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -65,13 +72,25 @@ def draw(traces, lang):
     return out.getvalue()
 
 
-def test_timeline_of_the_two_clients(servers, tmp_path, request):
+@job("timeline-traced-run", seconds=1.5)
+def traced_run():
+    """{client: (its run, the text of its trace, or None if it wrote none)}, one client after
+    the other against a server with --delay DELAY."""
+    runs = {}
+    with tempfile.TemporaryDirectory() as folder, own_server("--delay", str(DELAY)) as server:
+        for name in CLIENTS:
+            path = Path(folder) / f"{name}.json"
+            result = run_snippet(name, server.port, trace=path)
+            runs[name] = result, path.read_text() if path.exists() else None
+    return runs
+
+
+@needs("timeline-traced-run")
+def test_timeline_of_the_two_clients(request, ahead):
     traces = {}
-    for name in CLIENTS:
-        path = tmp_path / f"{name}.json"
-        result = run_snippet(name, servers(DELAY).port, trace=path)
+    for name, (result, trace) in ahead("timeline-traced-run").items():
         assert (result.returncode, result.stderr) == (0, "")
-        traces[name] = json.loads(path.read_text())
+        traces[name] = json.loads(trace)
 
     blocking = {call[0]: call for call in traces["blocking_client"]}
     _, begin, end, outcome = blocking["recv"]

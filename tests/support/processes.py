@@ -1,11 +1,13 @@
 """Snippets and servers as processes: started as a reader starts them, stopped, their output."""
 
+import contextlib
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +150,21 @@ def start_server(log_dir, *args, script="server.py", wrapper=None, nofile=None, 
     process.kill()
     process.wait(timeout=5)
     pytest.fail(f"{script} did not start: {log.read_text()!r} {err.read_text()!r}")
+
+
+@contextlib.contextmanager
+def own_server(*args, **kwargs):
+    """start_server(log_dir, *args, **kwargs) for a job (support/ahead.py), which has no fixtures:
+    its logs in a temporary folder, removed afterwards; unless the job stopped it itself, it is
+    stopped with stop_cleanly() as the block ends (a server that does not stop cleanly fails
+    the job), and never left running."""
+    with tempfile.TemporaryDirectory(prefix="job-server-") as log_dir:
+        server = start_server(log_dir, *args, **kwargs)
+        try:
+            yield server
+        finally:
+            if server.process.poll() is None:
+                server.stop_cleanly()
 
 
 def run_snippet(name, port, timeout=RUN_TIMEOUT, strict=True, trace=None, flags=(), env=None):
