@@ -5,30 +5,38 @@ line on stderr and exit status 1 within 5 s (the no-server case is in test_snipp
 catalog's `no_server`). The peers here run in the test process, on port 0; `run_snippet` points
 the snippet's 127.0.0.1:8080 at them.
 
-Against the silent peer and the full backlog each client waits out its 3 s timeout, so the
-clients of one fault case are started together (the `fleet` fixture: AT_ONCE at a time), each
-against a peer of its own, and each test collects its own client's outcome; "within 5 s" is
-still measured from that process's own start to its exit. The tests with a time bound are in
-the xdist group "timing" (support.marks.TIMING), so a parallel run starts each fleet once, on one
-worker, where the other timing-sensitive tests run one after another.
+Against the silent peer and the full backlog each client waits out its 3 s timeout, and the
+trickling peer takes its time too, so those runs are jobs (support/ahead.py): they start as the
+session starts and the tests check what they returned. The clients of the three fault cases are
+one job, the fleets (AT_ONCE at a time, each against a peer of its own); "within 5 s" is still
+measured from each process's own start to its exit, inside the job. A test that reads a job
+times nothing itself, so only the tests that still measure in their body are in the xdist group
+"timing" (support.marks.TIMING).
 """
 
 import ast
 import asyncio
+import contextlib
 import errno
+import importlib.util
 import json
 import os
+import pickle
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from pathlib import Path
 
 import pytest
 
+from support.ahead import job, needs
 from support.catalog import CATALOG, CLIENTS, SUCCEEDS, params
 from support.marks import TIMING
 from support.paths import HARNESS, ROOT, SNIPPETS
@@ -83,9 +91,13 @@ class FullBacklog:
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=0)
         self.port = self.listener.getsockname()[1]
         self.queued = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        with socket.socket() as probe, pytest.raises(TimeoutError):
-            probe.settimeout(0.2)
-            probe.connect(("127.0.0.1", self.port))  # the proof that the SYN is dropped
+        try:
+            with socket.socket() as probe, pytest.raises(TimeoutError):
+                probe.settimeout(0.2)
+                probe.connect(("127.0.0.1", self.port))  # the proof that the SYN is dropped
+        except BaseException:
+            self.close()  # a job's peer: nobody else would close it
+            raise
 
     def close(self):
         self.queued.close()
@@ -103,105 +115,157 @@ def outcome(name, case):
     return (0, printed_output(name), "") if expected is SUCCEEDS else expected
 
 
-# At most this many clients of a fleet run at once. A client spends its time waiting for a peer
-# (most of them for their 3 s timeout); only its start-up takes CPU. Ten Python processes
-# starting together on a loaded 2-CPU machine (`-n 4` beside another suite) starved each other
-# past the 5 s bound; three per CPU start fast enough and keep the fleets short.
-AT_ONCE = threading.BoundedSemaphore(max(3, 3 * (os.cpu_count() or 1)))
+def caught(function, *args):
+    """Call function(*args) in a job: ("returned", value) or ("raised", exception, traceback).
+
+    A test gets each run's own outcome (`unwrap`), as if it had made the call itself: one
+    client's failure fails its own test, not every test that reads the job.
+    """
+    try:
+        return ("returned", function(*args))
+    except Exception as exc:  # noqa: BLE001 - the test that reads it raises it again
+        text = "".join(traceback.format_exception(exc))
+        try:
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001 - the result crosses processes: keep its text
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        return ("raised", exc, text)
 
 
-class Launched:
-    """One snippet process, started as soon as a place in AT_ONCE is free; a thread collects its
-    output and the moment it exits."""
+def unwrap(ran):
+    """The value `caught` returned, or its exception raised again (its traceback as a note)."""
+    if ran[0] == "raised":
+        _, exc, text = ran
+        exc.add_note(f"(raised in a job)\n{text}")
+        raise exc
+    return ran[1]
 
-    def __init__(self, name, port):
-        self.args, self.env = snippet_command(name, port)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
 
-    def _run(self):
-        with AT_ONCE:
-            self.started = time.monotonic()
-            self.process = subprocess.Popen(
-                self.args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+def all_at_once(function, runs):
+    """{run: caught(function, run)} for each of `runs`, every call in a thread of its own."""
+    with ThreadPoolExecutor(len(runs)) as pool:
+        futures = {run: pool.submit(caught, function, run) for run in runs}
+    return {run: future.result() for run, future in futures.items()}
+
+
+PLACE_TIMEOUT = 120.0  # seconds a snippet may wait for a place: the fleets take about 18 s
+
+
+class Places:
+    """At most `size` snippet processes of this module's jobs at once in this process. A short
+    run (done within a second) takes the next free place before the fleets' clients, which wait
+    out 3 s each: the tests that read it do not wait for the fleets too."""
+
+    def __init__(self, size):
+        self.free, self.short_waiting = size, 0
+        self.changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def place(self, short=False):
+        with self.changed:
+            self.short_waiting += short
             try:
-                stdout, stderr = self.process.communicate(timeout=RUN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()  # never leave a client behind; its exit status says -9
-                stdout, stderr = self.process.communicate()
-            self.took = time.monotonic() - self.started  # from its own start to its exit
-        self.result = subprocess.CompletedProcess(
-            self.process.args, self.process.returncode, stdout, stderr
-        )
+                free = self.changed.wait_for(
+                    lambda: self.free and (short or not self.short_waiting), PLACE_TIMEOUT
+                )
+            finally:
+                self.short_waiting -= short
+            assert free, f"no place for a snippet within {PLACE_TIMEOUT} s"
+            self.free -= 1
+            self.changed.notify_all()  # a fleet's client may go if no short run waits now
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.free += 1
+                self.changed.notify_all()
 
-    def wait(self):
-        self.thread.join(3 * (RUN_TIMEOUT + 10))
-        assert not self.thread.is_alive()
-        return self.took, self.result
+
+# At most this many snippets run at once. A client spends its time waiting for a peer (most of
+# them for their 3 s timeout); only its start-up takes CPU. Ten Python processes starting
+# together on a loaded 2-CPU machine (`-n 4` beside another suite) starved each other past the
+# 5 s bound; three per CPU start fast enough and keep the fleets short. The fleets are one job,
+# so one process of a test run starts them, whatever the number of xdist workers.
+AT_ONCE = Places(max(3, 3 * (os.cpu_count() or 1)))
+
+
+def launch(name, port):
+    """Run snippets/<name>.py once a place in AT_ONCE is free: (seconds from the process's own
+    start to its exit, its CompletedProcess)."""
+    args, env = snippet_command(name, port)
+    with AT_ONCE.place():
+        started = time.monotonic()
+        process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a client behind; its exit status says -9
+            stdout, stderr = process.communicate()
+        took = time.monotonic() - started  # from its own start to its exit
+    return took, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 PEERS = {"silent": lambda: Peer(silent), "reset": lambda: Peer(reset), "backlog": FullBacklog}
+FLEETS = "client-fleets"
 
 
-@pytest.fixture(scope="module")
-def fleet():
-    """fleet(case, name) -> (seconds, result, peer) of snippets/<name>.py against a peer of `case`.
+@job(FLEETS, seconds=18)
+def run_the_fleets():
+    """{case: {name: caught((seconds, result, connections accepted))}}: every client of OURS that
+    runs on this platform, against a new peer of each case (a full backlog accepts nothing:
+    None), all started together and AT_ONCE at a time.
 
-    The first call for a case starts every client of OURS that runs on this platform at once,
-    each against a new peer of its own (the full backlogs are made in parallel: each proves its
-    SYN drop with a 0.2 s probe); the peers stay open until every client has exited.
+    Each peer is made in its client's own thread, so they are made in parallel (each full
+    backlog proves its SYN drop with a 0.2 s probe), and closed once its client has exited.
     """
     runnable = [name for name in OURS if sys.platform in CATALOG[name].platforms]
-    started = {}
-    with ExitStack() as stack:
+    cases = [case for case in PEERS if case != "backlog" or sys.platform != "win32"]
 
-        def get(case, name):
-            if case not in started:
-                with ThreadPoolExecutor(len(runnable)) as pool:
-                    made = list(pool.map(lambda _: PEERS[case](), runnable))
-                peers = [stack.enter_context(closing(peer)) for peer in made]
-                pairs = zip(runnable, peers, strict=True)
-                started[case] = {n: (Launched(n, peer.port), peer) for n, peer in pairs}
-            launched, peer = started[case][name]
-            return (*launched.wait(), peer)
+    def one_client(run):
+        case, name = run
+        peer = PEERS[case]()
+        try:
+            took, result = launch(name, peer.port)
+        finally:
+            peer.close()  # after its client has exited (launch() waits for it)
+        return took, result, getattr(peer, "accepted", None)
 
-        yield get
-        for clients in started.values():  # every client has exited before its peer closes
-            for launched, _ in clients.values():
-                launched.wait()
+    ran = all_at_once(one_client, [(case, name) for case in cases for name in runnable])
+    return {case: {name: ran[case, name] for name in runnable} for case in cases}
 
 
-@TIMING
+@needs(FLEETS)
 @pytest.mark.parametrize("name", params(OURS))
-def test_silent_peer(name, fleet):
-    took, result, peer = fleet("silent", name)
-    assert peer.accepted >= 1  # the redirect reached this peer
+def test_silent_peer(name, ahead):
+    took, result, accepted = unwrap(ahead(FLEETS)["silent"][name])
+    assert accepted >= 1  # the redirect reached this peer
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "silent")
     assert took < WITHIN
 
 
-@TIMING
+@needs(FLEETS)
 @pytest.mark.parametrize("name", params(OURS))
-def test_reset_peer(name, fleet):
-    took, result, peer = fleet("reset", name)
-    assert peer.accepted >= 1
+def test_reset_peer(name, ahead):
+    took, result, accepted = unwrap(ahead(FLEETS)["reset"][name])
+    assert accepted >= 1
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "reset")
     assert took < WITHIN
 
 
-@TIMING
+@needs(FLEETS)
 @pytest.mark.skipif(
     sys.platform == "win32", reason="Windows refuses a connection when the backlog is full"
 )
 @pytest.mark.parametrize("name", params(OURS))
-def test_connect_times_out(name, fleet):
-    took, result, _ = fleet("backlog", name)
+def test_connect_times_out(name, ahead):
+    took, result, _ = unwrap(ahead(FLEETS)["backlog"][name])
     assert (result.returncode, result.stdout, result.stderr) == outcome(name, "backlog")
     assert took < WITHIN
 
@@ -210,18 +274,36 @@ def test_connect_times_out(name, fleet):
 LINE_READERS = [
     name for name in OURS if CATALOG[name].everywhere and "hello from" in printed_output(name)
 ]
+TRICKLING = "trickling-peer"
 
 
+@job(TRICKLING, seconds=2)
+def run_the_line_readers():
+    """{name: caught((result, the peer's errors, the socket trace's text))} for LINE_READERS,
+    each against a trickling peer of its own (a trickle takes about half a second)."""
+    folder = Path(tempfile.mkdtemp())
+
+    def against_a_trickle(name):
+        trace = folder / f"{name}.json"
+        with AT_ONCE.place(short=True), Peer(trickle) as peer:
+            result = run_snippet(name, peer.port, trace=trace)
+        return result, peer.errors, trace.read_text() if trace.exists() else None
+
+    try:
+        return all_at_once(against_a_trickle, LINE_READERS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@needs(TRICKLING)
 @pytest.mark.parametrize("name", params(LINE_READERS))
-def test_client_reads_the_whole_line_from_a_trickling_peer(name, tmp_path):
-    trace = tmp_path / "trace.json"
-    with Peer(trickle) as peer:
-        result = run_snippet(name, peer.port, trace=trace)
-    assert peer.errors == []
+def test_client_reads_the_whole_line_from_a_trickling_peer(name, ahead):
+    result, errors, trace = unwrap(ahead(TRICKLING)[name])
+    assert errors == []
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == printed_output(name)
     if name in ("peer_closed", "selectors_client"):  # they call recv() themselves
-        pieces = [r for r in json.loads(trace.read_text()) if r[0] == "recv" and r[3] != "b''"]
+        pieces = [r for r in json.loads(trace) if r[0] == "recv" and r[3] != "b''"]
         assert len(pieces) > 2, pieces  # the line really came in pieces
 
 
@@ -235,39 +317,81 @@ def test_one_recv_gets_part_of_the_line(name):
     assert GREETING.startswith(data) and len(data) < len(GREETING), data
 
 
-@pytest.fixture
-def many_clients(monkeypatch):
-    monkeypatch.syspath_prepend(str(SNIPPETS))
-    import many_clients
-
-    return many_clients
-
-
 STRATEGIES = ["sequential", "threads", "selectors", "asyncio"]
+MANY = "many-clients"
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_many_clients_read_whole_lines(many_clients, strategy):
+def many_clients():
+    """A module object of its own made from snippets/many_clients.py: a run may set its TIMEOUT
+    without changing any other run's, and the job's threads never touch sys.path."""
+    spec = importlib.util.spec_from_file_location("many_clients", SNIPPETS / "many_clients.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def against(handle, module, strategy):
+    """Three clients of `strategy` (from `module`, a many_clients()) against a new peer."""
+    with Peer(handle) as peer:
+        return module.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
+
+
+def whole_lines(strategy):
+    """(greetings, the peer's errors, connections it accepted) from a trickling peer."""
+    module = many_clients()
     with Peer(trickle) as peer:
-        greetings = many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
-    assert greetings == [GREETING] * 3
-    assert peer.errors == [] and peer.accepted == 3
+        greetings = module.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
+    return greetings, peer.errors, peer.accepted
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_many_clients_reset(many_clients, strategy):
-    with Peer(reset) as peer, pytest.raises(ConnectionResetError):
-        many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
-
-
-@TIMING
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_many_clients_silent(many_clients, strategy, monkeypatch):
-    monkeypatch.setattr(many_clients, "TIMEOUT", 0.3)
+def timed_silent(strategy):
+    """(caught(greetings), seconds) against a silent peer with a 0.3 s TIMEOUT, the seconds from
+    before the peer is made to after it is closed."""
+    module = many_clients()
+    module.TIMEOUT = 0.3
     started = time.monotonic()
-    with Peer(silent) as peer, pytest.raises(TimeoutError):
-        many_clients.STRATEGIES[strategy](3, ("127.0.0.1", peer.port))
-    assert time.monotonic() - started < 2
+    ran = caught(against, silent, module, strategy)
+    return ran, time.monotonic() - started
+
+
+MANY_RUNS = {
+    "whole lines": whole_lines,
+    "reset": lambda strategy: against(reset, many_clients(), strategy),
+    "silent": timed_silent,
+}
+
+
+@job(MANY, seconds=1.5)
+def run_many_clients():
+    """{kind: {strategy: caught(MANY_RUNS[kind](strategy))}}, all twelve at once: each mostly
+    waits (a trickle, the peer's reset, a timeout); they start no process."""
+    runs = [(kind, strategy) for kind in MANY_RUNS for strategy in STRATEGIES]
+    ran = all_at_once(lambda run: MANY_RUNS[run[0]](run[1]), runs)
+    return {kind: {strategy: ran[kind, strategy] for strategy in STRATEGIES} for kind in MANY_RUNS}
+
+
+@needs(MANY)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_read_whole_lines(strategy, ahead):
+    greetings, errors, accepted = unwrap(ahead(MANY)["whole lines"][strategy])
+    assert greetings == [GREETING] * 3
+    assert errors == [] and accepted == 3
+
+
+@needs(MANY)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_reset(strategy, ahead):
+    with pytest.raises(ConnectionResetError):
+        unwrap(ahead(MANY)["reset"][strategy])
+
+
+@needs(MANY)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_many_clients_silent(strategy, ahead):
+    ran, took = unwrap(ahead(MANY)["silent"][strategy])
+    with pytest.raises(TimeoutError):
+        unwrap(ran)
+    assert took < 2
 
 
 def run_patched(name, port, patch, trace=None):
@@ -318,8 +442,19 @@ def test_selectors_client_reports_an_immediate_connect_error(closed_port):
     )
 
 
-def test_selectors_client_survives_a_spurious_wakeup(tmp_path):
-    """A readiness report with nothing to read: recv() raises BlockingIOError, it waits again."""
+SPURIOUS = "spurious-wakeup"
+
+
+def late_greeting(conn):
+    """Greet after 0.3 s: by then the client waits in select()."""
+    time.sleep(0.3)
+    conn.sendall(GREETING)
+
+
+@job(SPURIOUS, seconds=0.5)
+def run_with_a_spurious_wakeup():
+    """(result, the socket trace's text): selectors_client.py, its first select() patched to
+    report a readiness with nothing to read, against a peer that greets after 0.3 s."""
     patch = (
         "import selectors\n"
         "select = selectors.DefaultSelector.select\n"
@@ -332,20 +467,26 @@ def test_selectors_client_survives_a_spurious_wakeup(tmp_path):
         "    return select(self, timeout)\n"
         "selectors.DefaultSelector.select = spurious\n"
     )
+    folder = Path(tempfile.mkdtemp())
+    trace = folder / "trace.json"
+    try:
+        with AT_ONCE.place(short=True), Peer(late_greeting) as peer:
+            result = run_patched("selectors_client", peer.port, patch, trace=trace)
+        return result, trace.read_text() if trace.exists() else None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
-    def late_greeting(conn):
-        time.sleep(0.3)
-        conn.sendall(GREETING)
 
-    trace = tmp_path / "trace.json"
-    with Peer(late_greeting) as peer:
-        result = run_patched("selectors_client", peer.port, patch, trace=trace)
+@needs(SPURIOUS)
+def test_selectors_client_survives_a_spurious_wakeup(ahead):
+    """A readiness report with nothing to read: recv() raises BlockingIOError, it waits again."""
+    result, trace = ahead(SPURIOUS)
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
         printed_output("selectors_client"),
         "",
     )
-    recvs = [r[3] for r in json.loads(trace.read_text()) if r[0] == "recv"]
+    recvs = [r[3] for r in json.loads(trace) if r[0] == "recv"]
     assert recvs == ["BlockingIOError EAGAIN", repr(GREETING)]
 
 
@@ -449,15 +590,29 @@ def half_a_greeting(conn):
     conn.shutdown(socket.SHUT_WR)
 
 
-@TIMING
-@pytest.mark.parametrize(
-    ("name", "stdout"),
-    [("many_clients", ""), ("asyncio_client", "blocking: False\n" if os.name == "posix" else "")],
-)
-def test_a_greeting_cut_short(name, stdout):
+CUT_SHORT = "greeting-cut-short"
+CUT_SHORT_STDOUT = {
+    "many_clients": "",
+    "asyncio_client": "blocking: False\n" if os.name == "posix" else "",
+}
+
+
+@job(CUT_SHORT, seconds=0.5)
+def run_against_half_a_greeting():
+    """{name: caught((seconds from start to exit, result))} against a peer that closes mid-line."""
+
+    def cut_short(name):
+        with AT_ONCE.place(short=True), Peer(half_a_greeting) as peer:
+            return timed_run(name, peer.port)
+
+    return all_at_once(cut_short, list(CUT_SHORT_STDOUT))
+
+
+@needs(CUT_SHORT)
+@pytest.mark.parametrize(("name", "stdout"), list(CUT_SHORT_STDOUT.items()))
+def test_a_greeting_cut_short(name, stdout, ahead):
     """A server that closes mid-line: one line and exit 1, not a traceback or half a line."""
-    with Peer(half_a_greeting) as peer:
-        took, result = timed_run(name, peer.port)
+    took, result = unwrap(ahead(CUT_SHORT)[name])
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         stdout,
