@@ -25,9 +25,16 @@ CA (conftest.tls); here:
   their unwrap(); the asyncio client waits for the server's 3 s at most (ssl_shutdown_timeout),
   and its abort() saves that wait on failure; wait_closed() waits forever only after a cancelled
   start_tls(), which is why tls_server.py calls it only after a handshake that succeeded.
+
+The runs that mostly wait (a client's 3 s timeout, a closing handshake waited out, a stalled
+handshake, asyncio's second before it accepts again) are jobs (support/ahead.py): they start as
+the session starts, each with its own CA (own_files) and peers, and the tests check their
+results; each client is still timed in the job, from its start to its exit.
 """
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import re
@@ -40,14 +47,17 @@ import ssl
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import trustme
 
+from support.ahead import job, needs
 from support.catalog import names
 from support.marks import TIMING, linux_only, posix_only
 from support.pages import includes
@@ -102,29 +112,70 @@ def page_command(template):
     return shlex.join(command(template, **AS_A_READER))
 
 
-@pytest.fixture(scope="module")
-def server_context(tls):
+def new_server_context(tls):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls["cert"], tls["key"])
     return context
 
 
+def new_client_context(tls):
+    return ssl.create_default_context(cafile=str(tls["ca"]))
+
+
+def new_other_ca(folder):
+    """A CA that did not sign the server's certificate: the path of its PEM file."""
+    path = Path(folder) / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server_context(tls):
+    return new_server_context(tls)
+
+
 @pytest.fixture(scope="module")
 def client_context(tls):
-    return ssl.create_default_context(cafile=str(tls["ca"]))
+    return new_client_context(tls)
 
 
 @pytest.fixture(scope="module")
 def other_ca(tmp_path_factory):
-    """A CA that did not sign the server's certificate."""
-    path = tmp_path_factory.mktemp("other-ca") / "other-ca.pem"
-    trustme.CA().cert_pem.write_to_path(str(path))
-    return path
+    return new_other_ca(tmp_path_factory.mktemp("other-ca"))
 
 
 def start_tls_server(folder, tls, **kwargs):
     args = ["--cert", str(tls["cert"]), "--key", str(tls["key"])]
     return start_server(folder, *args, script="tls_server.py", **kwargs)
+
+
+@contextlib.contextmanager
+def own_files():
+    """(folder, tls) for a job (support/ahead.py): a temporary folder, removed afterwards, and a
+    CA of its own with a certificate it signed for 127.0.0.1, made as conftest.tls makes them (a
+    job runs in whichever process claims it: the session's fixtures belong to one process)."""
+    with tempfile.TemporaryDirectory(prefix="tls-job-") as folder:
+        folder = Path(folder)
+        ca = trustme.CA()
+        issued = ca.issue_cert("127.0.0.1")
+        tls = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+        ca.cert_pem.write_to_path(str(tls["ca"]))
+        issued.cert_chain_pems[0].write_to_path(str(tls["cert"]))
+        for pem in issued.cert_chain_pems[1:]:
+            pem.write_to_path(str(tls["cert"]), append=True)
+        issued.private_key_pem.write_to_path(str(tls["key"]))
+        yield folder, tls
+
+
+@contextlib.contextmanager
+def killed_on_failure(server):
+    """A job's own tls_server.py: one a failing job leaves running is killed (as `launch` does)."""
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=WAIT)
 
 
 @pytest.fixture
@@ -342,35 +393,49 @@ def stall_mid_handshake(conn):
     conn.recv(4096)  # until the client gives up and leaves
 
 
-@TIMING
-def test_a_stall_mid_handshake_or_after_it_is_one_line_within_5_s(server_context, tls):
-    """Each client against each peer, all at once (each waits out its 3 s timeout). The asyncio
-    client would otherwise wait 30 s more for the quiet peer's answer to its close_notify
-    (asyncio's ssl_shutdown_timeout): it aborts instead."""
-    over = threading.Event()
+@job("tls-stalls", seconds=3.5)
+def run_against_stalled_peers():
+    """Each client against each peer, all at once (each waits out its 3 s timeout): a job, as it
+    is mostly that wait. [(client, stall, connections the peer accepted, seconds, result)]"""
+    with own_files() as (_, tls):
+        server_context = new_server_context(tls)
+        over = threading.Event()
 
-    def quiet_after_the_handshake(sock):
-        over.wait(4 * WAIT)  # no greeting, and no answer to the client's close_notify either
+        def quiet_after_the_handshake(sock):
+            over.wait(4 * WAIT)  # no greeting, and no answer to the client's close_notify either
 
-    peers = {
-        "mid-handshake": lambda: Peer(stall_mid_handshake),
-        "after the handshake": lambda: tls_peer(server_context, quiet_after_the_handshake),
-    }
-    cases = [(name, stall) for name in TLS_CLIENTS for stall in peers]
-    started = [peers[stall]() for _, stall in cases]
+        peers = {
+            "mid-handshake": lambda: Peer(stall_mid_handshake),
+            "after the handshake": lambda: tls_peer(server_context, quiet_after_the_handshake),
+        }
+        cases = [(name, stall) for name in TLS_CLIENTS for stall in peers]
+        started = [peers[stall]() for _, stall in cases]
 
-    def run(index):
-        return run_client(cases[index][0], started[index].port, tls["ca"])
+        def run(index):
+            return run_client(cases[index][0], started[index].port, tls["ca"])
 
-    try:
-        with ThreadPoolExecutor(len(cases)) as pool:
-            runs = list(pool.map(run, range(len(cases))))
-    finally:
-        over.set()
-        for peer in started:
-            peer.close()
-    for (name, stall), (took, result), peer in zip(cases, runs, started, strict=True):
-        assert peer.accepted == 1, (name, stall)
+        try:
+            with ThreadPoolExecutor(len(cases)) as pool:
+                runs = list(pool.map(run, range(len(cases))))
+        finally:
+            over.set()
+            for peer in started:
+                peer.close()
+        return [
+            (name, stall, peer.accepted, took, result)
+            for (name, stall), (took, result), peer in zip(cases, runs, started, strict=True)
+        ]
+
+
+@needs("tls-stalls")
+def test_a_stall_mid_handshake_or_after_it_is_one_line_within_5_s(ahead):
+    """Each client against each peer (the job): one line, exit 1, within 5 s of its own start.
+    The asyncio client would otherwise wait 30 s more for the quiet peer's answer to its
+    close_notify (asyncio's ssl_shutdown_timeout): it aborts instead."""
+    runs = ahead("tls-stalls")
+    assert len(runs) == 2 * len(TLS_CLIENTS)
+    for name, stall, accepted, took, result in runs:
+        assert accepted == 1, (name, stall)
         assert (result.returncode, result.stdout, result.stderr) == (1, "", TIMEOUT_LINE), (
             name,
             stall,
@@ -457,61 +522,102 @@ def echo_three_lines_then_nothing(over):
     return serve
 
 
-@TIMING
-@pytest.mark.parametrize("name", TLS_CLIENTS)
-def test_a_server_that_never_answers_close_notify(name, server_context, tls):
+# The runs below wait out a closing handshake (up to 6 s): jobs, so the waits overlap the rest
+# of the run; each client is still timed from its start to its exit, in the job.
+
+
+def never_answering_close_notify(name):
+    """(seconds, result) of client `name` against a peer that never answers its close_notify."""
+    with own_files() as (_, tls):
+        over = threading.Event()
+        try:
+            with tls_peer(new_server_context(tls), echo_three_lines_then_nothing(over)) as peer:
+                took, result = run_client(name, peer.port, tls["ca"])
+                over.set()
+        finally:
+            over.set()
+        return took, result
+
+
+for _name in TLS_CLIENTS:
+    job(f"tls-never-answered-{_name}", seconds=3 if _name == "tls_asyncio_client" else 0.2)(
+        functools.partial(never_answering_close_notify, _name)
+    )
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=needs(f"tls-never-answered-{name}")) for name in TLS_CLIENTS]
+)
+def test_a_server_that_never_answers_close_notify(name, ahead):
     """The socket clients send their close_notify and wait for no answer; the asyncio client waits
     for the server's, 3 s at most (ssl_shutdown_timeout=TIMEOUT), then says so in one line."""
-    over = threading.Event()
-    try:
-        with tls_peer(server_context, echo_three_lines_then_nothing(over)) as peer:
-            took, result = run_client(name, peer.port, tls["ca"])
-            over.set()
-    finally:
-        over.set()
+    took, result = ahead(f"tls-never-answered-{name}")
     code, stderr = (1, TIMEOUT_LINE) if name == "tls_asyncio_client" else (0, "")
     assert (result.returncode, result.stdout, result.stderr) == (code, printed_output(name), stderr)
     assert took < WITHIN
 
 
-@TIMING
-def test_without_ssl_shutdown_timeout_the_asyncio_client_waits_on(server_context, tls, tmp_path):
+SHUTDOWN_BOUND = ", ssl_shutdown_timeout=TIMEOUT"
+
+
+@job("tls-no-shutdown-timeout", seconds=5)
+def run_without_ssl_shutdown_timeout():
+    """The asyncio client without its shutdown bound, given WITHIN seconds: its (seconds, result)
+    if it exits in time, or the subprocess.TimeoutExpired if it is still running then."""
+    source = (SNIPPETS / "tls_asyncio_client.py").read_text()
+    assert source.count(SHUTDOWN_BOUND) == 1
+    with own_files() as (folder, tls):
+        variant = folder / "tls_asyncio_client.py"
+        variant.write_text(source.replace(SHUTDOWN_BOUND, ""))
+        over = threading.Event()
+        with tls_peer(new_server_context(tls), echo_three_lines_then_nothing(over)) as peer:
+            try:
+                return run_variant(
+                    variant, peer.port, tls["ca"], "tls_asyncio_client", timeout=WITHIN
+                )
+            except subprocess.TimeoutExpired as exc:  # subprocess.run killed the client
+                return exc
+            finally:
+                over.set()  # before the peer joins its threads
+
+
+@needs("tls-no-shutdown-timeout")
+def test_without_ssl_shutdown_timeout_the_asyncio_client_waits_on(ahead):
     """The proof that the asyncio case above can fail: with asyncio's default shutdown timeout
     (30 s) the client is still waiting for the server's close_notify after 5 s."""
+    outcome = ahead("tls-no-shutdown-timeout")
+    assert isinstance(outcome, subprocess.TimeoutExpired), outcome  # not exited within WITHIN
+    assert outcome.timeout == WITHIN
+
+
+ABORT = "        writer.transport.abort()  # (3)\n"
+
+
+@job("tls-no-abort", seconds=6)
+def run_without_abort():
+    """(seconds, result) of the asyncio client with close() in place of its abort(), against a
+    peer that goes quiet after the handshake."""
     source = (SNIPPETS / "tls_asyncio_client.py").read_text()
-    bound = ", ssl_shutdown_timeout=TIMEOUT"
-    assert source.count(bound) == 1
-    variant = tmp_path / "tls_asyncio_client.py"
-    variant.write_text(source.replace(bound, ""))
-    over = threading.Event()
-    try:
-        with tls_peer(server_context, echo_three_lines_then_nothing(over)) as peer:
-            with pytest.raises(subprocess.TimeoutExpired):
-                run_variant(variant, peer.port, tls["ca"], "tls_asyncio_client", timeout=WITHIN)
+    assert source.count(ABORT) == 1
+    with own_files() as (folder, tls):
+        variant = folder / "tls_asyncio_client.py"
+        variant.write_text(source.replace(ABORT, "        writer.close()\n"))
+        over = threading.Event()
+        try:
+            with tls_peer(new_server_context(tls), lambda sock: over.wait(4 * WAIT)) as peer:
+                took, result = run_variant(variant, peer.port, tls["ca"], "tls_asyncio_client")
+                over.set()
+        finally:
             over.set()
-    finally:
-        over.set()
+        return took, result
 
 
-@TIMING
-def test_without_abort_the_asyncio_client_also_waits_for_the_closing_handshake(
-    server_context, tls, tmp_path
-):
+@needs("tls-no-abort")
+def test_without_abort_the_asyncio_client_also_waits_for_the_closing_handshake(ahead):
     """The proof that the asyncio client's abort() matters: against a peer that goes quiet after
     the handshake, the same client with close() in its place waits 3 s for a greeting, then 3 s
     more (ssl_shutdown_timeout) for an answer to its close_notify."""
-    source = (SNIPPETS / "tls_asyncio_client.py").read_text()
-    abort = "        writer.transport.abort()  # (3)\n"
-    assert source.count(abort) == 1
-    variant = tmp_path / "tls_asyncio_client.py"
-    variant.write_text(source.replace(abort, "        writer.close()\n"))
-    over = threading.Event()
-    try:
-        with tls_peer(server_context, lambda sock: over.wait(4 * WAIT)) as peer:
-            took, result = run_variant(variant, peer.port, tls["ca"], "tls_asyncio_client")
-            over.set()
-    finally:
-        over.set()
+    took, result = ahead("tls-no-abort")
     assert (result.returncode, result.stdout, result.stderr) == (1, "", TIMEOUT_LINE)
     assert 6 <= took < 6 + WITHIN - 3, took
 
@@ -542,38 +648,49 @@ def readable_now(sock):
     return bool(select.select([sock], [], [], 0.2)[0])
 
 
-def test_select_cannot_see_the_rest_of_a_record(server_context, client_context):
+@job("tls-select-and-pending", seconds=0.9)
+def read_records_beside_select():
+    """(what each recv() of one big record saw, what each recv() of three small ones saw, the
+    peer's errors): (bytes received, pending(), readable) per recv(). A job: each "not readable"
+    is a select() that waits 0.2 s."""
+    with own_files() as (_, tls):
+        sent = threading.Event()
+
+        def one_big_then_three_small(sock):
+            sock.sendall(b"x" * 3000)  # one record
+            assert sock.recv(1) == b"n"  # the client asks for the next part
+            for part in (b"a", b"b", b"c"):
+                sock.sendall(part * 100)  # three records
+            sent.set()
+            sock.recv(1)
+
+        with tls_peer(new_server_context(tls), one_big_then_three_small) as peer:
+            with tls_connect(peer.port, new_client_context(tls)) as sock:
+                sock.setblocking(False)
+                big = [(len(recv_when_readable(sock, 1024)), sock.pending(), readable_now(sock))]
+                while sock.pending():
+                    big.append((len(sock.recv(1024)), sock.pending(), readable_now(sock)))
+
+                sock.setblocking(True)
+                sock.sendall(b"n")
+                assert sent.wait(WAIT)
+                wait_for(lambda: queued(sock) >= 3 * (5 + 100 + 17))  # header, data, type, tag
+                sock.setblocking(False)
+                small = [(len(recv_when_readable(sock, 65536)), sock.pending(), readable_now(sock))]
+                for _ in range(2):
+                    small.append((len(sock.recv(65536)), sock.pending(), readable_now(sock)))
+        return big, small, peer.errors
+
+
+@needs("tls-select-and-pending")
+def test_select_cannot_see_the_rest_of_a_record(ahead):
     """A 3,000-byte record read 1,024 bytes at a time: the rest is decrypted in the SSL object
     (pending()) and select() says nothing is readable. Three records of 100 bytes: each recv()
     returns one record, the others wait in the kernel, where select() sees them."""
-    sent = threading.Event()
-
-    def one_big_then_three_small(sock):
-        sock.sendall(b"x" * 3000)  # one record
-        assert sock.recv(1) == b"n"  # the client asks for the next part
-        for part in (b"a", b"b", b"c"):
-            sock.sendall(part * 100)  # three records
-        sent.set()
-        sock.recv(1)
-
-    with tls_peer(server_context, one_big_then_three_small) as peer:
-        with tls_connect(peer.port, client_context) as sock:
-            sock.setblocking(False)
-            seen = [(len(recv_when_readable(sock, 1024)), sock.pending(), readable_now(sock))]
-            while sock.pending():
-                seen.append((len(sock.recv(1024)), sock.pending(), readable_now(sock)))
-            assert seen == [(1024, 1976, False), (1024, 952, False), (952, 0, False)]
-
-            sock.setblocking(True)
-            sock.sendall(b"n")
-            assert sent.wait(WAIT)
-            wait_for(lambda: queued(sock) >= 3 * (5 + 100 + 17))  # header, data, type, tag
-            sock.setblocking(False)
-            seen = [(len(recv_when_readable(sock, 65536)), sock.pending(), readable_now(sock))]
-            for _ in range(2):
-                seen.append((len(sock.recv(65536)), sock.pending(), readable_now(sock)))
-            assert seen == [(100, 0, True), (100, 0, True), (100, 0, False)]
-    assert peer.errors == []
+    big, small, errors = ahead("tls-select-and-pending")
+    assert big == [(1024, 1976, False), (1024, 952, False), (952, 0, False)]
+    assert small == [(100, 0, True), (100, 0, True), (100, 0, False)]
+    assert errors == []
 
 
 LONG_GREETING = b"hello " + b"x" * 2993 + b"\n"  # 3,000 bytes in one record: three recv(1024)
@@ -597,19 +714,27 @@ def test_the_nonblocking_client_reads_a_line_longer_than_its_recv(server_context
     assert result.stdout == expected.replace(r"b'hello from tls_server.py\n'", repr(LONG_GREETING))
 
 
-@TIMING
-def test_without_its_pending_loop_the_client_waits_for_nothing(server_context, tls, tmp_path):
-    """The proof that the test above can fail: the same client without its pending() loop waits
-    for readiness while the rest of the line is already decrypted in memory, and times out
-    (after 0.5 s here, not 3, to keep the test quick)."""
+@job("tls-no-pending-loop", seconds=0.7)
+def run_without_pending_loop():
+    """(seconds, result) of the non-blocking client without its pending() loop: a job, as it
+    mostly waits out its timeout."""
     source = (SNIPPETS / "tls_nonblocking_client.py").read_text()
     drain = "            while sock.pending():  # (7)\n                chunk += sock.recv(CHUNK)\n"
     timeout = "TIMEOUT = 3\n"
     assert source.count(drain) == source.count(timeout) == 1
-    variant = tmp_path / "tls_nonblocking_client.py"
-    variant.write_text(source.replace(drain, "").replace(timeout, "TIMEOUT = 0.5\n"))
-    with tls_peer(server_context, greet_and_echo(LONG_GREETING)) as peer:
-        took, result = run_variant(variant, peer.port, tls["ca"])
+    with own_files() as (folder, tls):
+        variant = folder / "tls_nonblocking_client.py"
+        variant.write_text(source.replace(drain, "").replace(timeout, "TIMEOUT = 0.5\n"))
+        with tls_peer(new_server_context(tls), greet_and_echo(LONG_GREETING)) as peer:
+            return run_variant(variant, peer.port, tls["ca"])
+
+
+@needs("tls-no-pending-loop")
+def test_without_its_pending_loop_the_client_waits_for_nothing(ahead):
+    """The proof that the test above can fail: the same client without its pending() loop waits
+    for readiness while the rest of the line is already decrypted in memory, and times out
+    (after 0.5 s here, not 3, to keep the test quick)."""
+    took, result = ahead("tls-no-pending-loop")
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         "",
@@ -797,54 +922,75 @@ def wait_for_line(path, line):
     wait_for(lambda: line in path.read_text().splitlines())
 
 
-@TIMING
+@dataclass
+class BadClients:
+    """What the bad-clients session saw (the job below)."""
+
+    good: subprocess.CompletedProcess  # a client that trusts the server's CA
+    wrong: subprocess.CompletedProcess  # one that does not
+    served: tuple  # the greeting and echo of a client served while a handshake stalls
+    seconds: float  # from its connect() to its echo
+    code: int  # the server's exit status after Ctrl-C
+    log: str  # the server's stdout and stderr, in order
+
+
+@job("tls-bad-clients", seconds=3.5)
+def run_bad_clients():
+    """The page's server session: a job, as it mostly waits out the stalled handshake's 3 s."""
+    with own_files() as (folder, tls):
+        log = folder / "server.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-u", "-W", "error", str(SNIPPETS / "tls_server.py")]
+                + ["--port", "0", "--cert", str(tls["cert"]), "--key", str(tls["key"])],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                preexec_fn=as_in_a_terminal,
+            )
+        try:
+            wait_for(lambda: "listening on" in log.read_text())
+            port = int(re.search(r"127\.0\.0\.1:(\d+)", log.read_text()).group(1))
+
+            _, good = run_client("tls_client", port, tls["ca"])
+            wait_for_line(log, "client 1 closed")
+            _, wrong = run_client("tls_client", port, new_other_ca(folder))
+            wait_for_line(log, "client 2 closed")
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as plain:
+                plain.sendall(b"hello\n")
+                wait_for_line(log, "client 3 closed")
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT):  # no ClientHello
+                wait_for_line(log, "client 4 connected")
+                started = time.monotonic()
+                with tls_connect(port, new_client_context(tls)) as other:
+                    greeting = read_line(other)
+                    other.sendall(b"served\n")
+                    served = (greeting, read_line(other))
+                seconds = time.monotonic() - started
+                wait_for_line(log, "client 5 closed")
+                wait_for_line(log, "client 4 closed")
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=WAIT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=WAIT)
+        return BadClients(good, wrong, served, seconds, code, log.read_text())
+
+
 @posix_only("the session ends with Ctrl-C (SIGINT)")
-def test_bad_clients_are_one_line_each_and_harm_no_other(
-    tmp_path, tls, other_ca, client_context, output_file
-):
+@needs("tls-bad-clients")
+def test_bad_clients_are_one_line_each_and_harm_no_other(ahead, output_file):
     """The server terminal shown on the page: a good client, one that does not trust the
     server's CA, one that speaks plain text, one that never starts its handshake (and, while
     that one waits, a good client served at once); then Ctrl-C. stdout and stderr in one file,
     in the order a terminal shows them."""
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-u", "-W", "error", str(SNIPPETS / "tls_server.py"), "--port", "0"]
-            + ["--cert", str(tls["cert"]), "--key", str(tls["key"])],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            preexec_fn=as_in_a_terminal,
-        )
-    try:
-        wait_for(lambda: "listening on" in log.read_text())
-        port = int(re.search(r"127\.0\.0\.1:(\d+)", log.read_text()).group(1))
-
-        _, good = run_client("tls_client", port, tls["ca"])
-        assert (good.returncode, good.stdout) == (0, printed_output("tls_client"))
-        wait_for_line(log, "client 1 closed")
-        _, wrong = run_client("tls_client", port, other_ca)
-        assert wrong.returncode == 1
-        wait_for_line(log, "client 2 closed")
-        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as plain:
-            plain.sendall(b"hello\n")
-            wait_for_line(log, "client 3 closed")
-        with socket.create_connection(("127.0.0.1", port), timeout=WAIT):  # no ClientHello
-            wait_for_line(log, "client 4 connected")
-            started = time.monotonic()
-            with tls_connect(port, client_context) as other:
-                assert read_line(other) == GREETING
-                other.sendall(b"served\n")
-                assert read_line(other) == b"served\n"
-            assert time.monotonic() - started < 1  # not after the stalled handshake
-            wait_for_line(log, "client 5 closed")
-            wait_for_line(log, "client 4 closed")
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=WAIT) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=WAIT)
+    run = ahead("tls-bad-clients")
+    assert (run.good.returncode, run.good.stdout) == (0, printed_output("tls_client"))
+    assert run.wrong.returncode == 1
+    assert run.served == (GREETING, b"served\n")
+    assert run.seconds < 1  # not after the stalled handshake
+    assert run.code == 0
     expected = [
         "client 1 connected",
         "client 1 closed",
@@ -861,7 +1007,7 @@ def test_bad_clients_are_one_line_each_and_harm_no_other(
         "client 4 closed",
         "server stopped",
     ]
-    lines = log.read_text().splitlines()
+    lines = run.log.splitlines()
     assert re.fullmatch(r"listening on 127\.0\.0\.1:\d+ \(TLS\), Ctrl-C stops", lines[0])
     assert lines[1:] == expected
     shown = "\n".join(["listening on 127.0.0.1:8443 (TLS), Ctrl-C stops", *expected]) + "\n"
@@ -924,35 +1070,48 @@ def test_stops_within_a_second_with_tls_clients_a_flooder_and_a_stalled_handshak
     stopped.assert_clean(server.script)
 
 
-@TIMING
+@job("tls-out-of-descriptors", seconds=2)
+def run_out_of_descriptors():
+    """(the greeting and echo of a client accepted during EMFILE, the greetings of two new
+    clients after, the server's Stopped): a job, as asyncio waits a second before it calls
+    accept() again."""
+    with own_files() as (folder, tls):
+        context = new_client_context(tls)
+        with killed_on_failure(start_tls_server(folder, tls, nofile=128)) as server:
+            raws, first = [], None
+            try:
+                for _ in range(200):  # the ones not accepted wait in the listen backlog
+                    raws.append(server.connect())
+                wait_for(lambda: EMFILE_NOTICE in server.err.read_text())
+                first = context.wrap_socket(raws[0], server_hostname="127.0.0.1")
+                greeting = read_line(first)
+                first.sendall(b"during EMFILE\n")
+                during = (greeting, read_line(first))
+            finally:
+                for sock in [first, *raws]:
+                    if sock is not None:
+                        sock.close()
+            after = []
+            for _ in range(2):  # asyncio waits a second before it calls accept() again
+                with tls_connect(server.port, context) as sock:
+                    after.append(read_line(sock))
+            return during, after, server.stop(signal.SIGTERM)
+
+
 @linux_only("RLIMIT_NOFILE")
-def test_out_of_descriptors_one_notice_and_still_serving(launch, client_context):
+@needs("tls-out-of-descriptors")
+def test_out_of_descriptors_one_notice_and_still_serving(ahead):
     """RLIMIT_NOFILE 128 and 200 connections: one notice, once; an accepted client is still
     served over TLS, and new ones are once descriptors are free. The connections that never
     started a handshake and then left each get their one line."""
-    server = launch(nofile=128)
-    raws, first = [], None
-    try:
-        for _ in range(200):  # the ones not accepted wait in the listen backlog
-            raws.append(server.connect())
-        wait_for(lambda: EMFILE_NOTICE in server.err.read_text())
-        first = client_context.wrap_socket(raws[0], server_hostname="127.0.0.1")
-        assert read_line(first) == GREETING
-        first.sendall(b"during EMFILE\n")
-        assert read_line(first) == b"during EMFILE\n"
-    finally:
-        for sock in [first, *raws]:
-            if sock is not None:
-                sock.close()
-    for _ in range(2):  # asyncio waits a second before it calls accept() again
-        with tls_connect(server.port, client_context) as sock:
-            assert read_line(sock) == GREETING
-    stopped = server.stop(signal.SIGTERM)
+    during, after, stopped = ahead("tls-out-of-descriptors")
+    assert during == (GREETING, b"during EMFILE\n")
+    assert after == [GREETING, GREETING]
     lines = stopped.err.splitlines()
     assert lines.count(EMFILE_NOTICE) == 1
     others = [line for line in lines if line != EMFILE_NOTICE]
     assert all(re.fullmatch(r"client \d+: TLS handshake failed: \w+", line) for line in others)
-    stopped.assert_clean(server.script, err=stopped.err)  # exit 0, "server stopped", within 1 s
+    stopped.assert_clean("tls_server.py", err=stopped.err)  # exit 0, "server stopped", within 1 s
 
 
 @pytest.mark.parametrize(
@@ -1000,51 +1159,62 @@ def test_a_key_that_is_not_the_certificates_is_one_line(tls, tmp_path):
     )
 
 
-def test_wait_closed_waits_forever_only_after_a_cancelled_start_tls(server_context):
+@job("tls-wait-closed", seconds=2)
+def run_wait_closed_after_failed_handshakes():
+    """{name: (the handshake's error, how wait_closed() ends)} for a client that speaks plain
+    text and one that stays silent: a job, as the silent one waits 2 s."""
+    with own_files() as (_, tls):
+        server_context = new_server_context(tls)
+        outcomes = {}
+
+        async def handle(reader, writer, name):
+            try:
+                async with asyncio.timeout(0.5):
+                    await writer.start_tls(server_context)
+            except OSError as exc:
+                try:
+                    await asyncio.wait_for(writer.wait_closed(), 1)
+                    ends = "returns"
+                except TimeoutError:
+                    ends = "still waits"
+                except OSError:
+                    ends = "raises"
+                outcomes[name] = (type(exc).__name__, ends)
+            else:
+                outcomes[name] = ("no error", None)
+
+        def plain_text(port):
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+                sock.sendall(b"hello\n")
+                sock.recv(1024)  # until the server closes
+
+        def silent(port):
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT):
+                time.sleep(2)  # past the 0.5 s handshake timeout and the 1 s wait
+
+        async def main():
+            names = iter(["plain text", "silent"])
+            server = await asyncio.start_server(
+                lambda reader, writer: handle(reader, writer, next(names)), "127.0.0.1", 0
+            )
+            port = server.sockets[0].getsockname()[1]
+            async with server:
+                for client in (plain_text, silent):
+                    await asyncio.to_thread(client, port)
+                while len(outcomes) < 2:
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(asyncio.wait_for(main(), 4 * WAIT))
+        return outcomes
+
+
+@needs("tls-wait-closed")
+def test_wait_closed_waits_forever_only_after_a_cancelled_start_tls(ahead):
     """Why tls_server.py calls wait_closed() only after a handshake that succeeded. After a
     handshake that fails (plain text: SSLError) the stream learns that its connection is gone and
     wait_closed() ends, raising that error. After a start_tls() that is cancelled, as
     asyncio.timeout() cancels a stalled one, it never learns it: wait_closed() still waits."""
-    outcomes = {}
-
-    async def handle(reader, writer, name):
-        try:
-            async with asyncio.timeout(0.5):
-                await writer.start_tls(server_context)
-        except OSError as exc:
-            try:
-                await asyncio.wait_for(writer.wait_closed(), 1)
-                ends = "returns"
-            except TimeoutError:
-                ends = "still waits"
-            except OSError:
-                ends = "raises"
-            outcomes[name] = (type(exc).__name__, ends)
-        else:
-            outcomes[name] = ("no error", None)
-
-    def plain_text(port):
-        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-            sock.sendall(b"hello\n")
-            sock.recv(1024)  # until the server closes
-
-    def silent(port):
-        with socket.create_connection(("127.0.0.1", port), timeout=WAIT):
-            time.sleep(2)  # past the 0.5 s handshake timeout and the 1 s wait
-
-    async def main():
-        names = iter(["plain text", "silent"])
-        server = await asyncio.start_server(
-            lambda reader, writer: handle(reader, writer, next(names)), "127.0.0.1", 0
-        )
-        port = server.sockets[0].getsockname()[1]
-        async with server:
-            for client in (plain_text, silent):
-                await asyncio.to_thread(client, port)
-            while len(outcomes) < 2:
-                await asyncio.sleep(0.05)
-
-    asyncio.run(asyncio.wait_for(main(), 4 * WAIT))
+    outcomes = ahead("tls-wait-closed")
     assert outcomes == {
         "plain text": ("SSLError", "raises"),
         "silent": ("TimeoutError", "still waits"),
