@@ -1,24 +1,45 @@
 """Every snippet, run exactly as a reader runs it, prints what its page shows.
 
 Which snippets run, against which server and with which expected output: tests/support/catalog.py.
+
+The runs that mostly wait are jobs (support/ahead.py): they start as the session starts, each
+with a companion server of its own, and the tests check what they returned. Two more are jobs
+for other reasons: ruff lints every snippet in one run instead of forty (RUFF), and the in-process
+print checks run in a pytest run of their own, where no job's thread or descriptor can be taken
+for the snippet's (PRINT_CHECKS).
 """
 
+import contextlib
+import functools
 import gc
+import json
+import os
 import re
+import shutil
+import signal
 import socketserver
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+from textwrap import indent
 
 import pytest
 import redirect
 import resolver
-from pytest_examples import CodeExample, EvalExample
+from pytest_examples import CodeExample
+from pytest_examples.config import ExamplesConfig
+from ruff.__main__ import find_ruff_bin
 
+from support.ahead import job, needs
 from support.catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
-from support.marks import linux_only
-from support.paths import SNIPPETS
-from support.processes import printed_output, run_snippet, transcript
+from support.marks import POSIX, linux_only
+from support.paths import ROOT, SNIPPETS
+from support.processes import printed_output, run_snippet, start_server, transcript
 from support.sockets import open_fds
 
 ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
@@ -57,77 +78,293 @@ def test_snippet_has_output_lines(name):
     )
 
 
-@pytest.mark.parametrize("name", params(ON_THE_PAGE))
-def test_prints_what_the_page_shows(name, companions):
+@dataclass
+class Ran:
+    """A snippet's run, and how many connections reached its server meanwhile (0: a demo)."""
+
+    result: subprocess.CompletedProcess
+    reached: int
+
+
+def connections_reached(server, before, expected):
+    """The connections the companion server logged since `before`, once it has logged `expected`
+    or 5 s have passed (it may log a connection just after a short client has left)."""
+    deadline = time.monotonic() + 5
+    while server.connections() - before < expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return server.connections() - before
+
+
+def assert_connections(reached, expected, name):
+    """Exactly the connections the catalog expects of `name` reached the companion server."""
+    assert reached == expected, (
+        f"snippets/{name}.py: {reached} connections reached the test "
+        f"server, tests/support/catalog.py expects {expected}"
+    )
+
+
+def run_against(name, server):
+    """Run snippet `name` as the catalog says, against `server` (None for a demo)."""
+    row = CATALOG[name]
+    before = server.connections() if server else 0
+    result = run_snippet(name, server.port if server else 0, env=snippet_env(row, server))
+    return Ran(result, connections_reached(server, before, row.connections) if server else 0)
+
+
+def own_server(stack, delay):
+    """For a job: a companion server of its own with that --delay (the session's `companions`
+    belong to one process), stopped cleanly as `stack` closes."""
+    log_dir = stack.enter_context(tempfile.TemporaryDirectory())
+    server = start_server(log_dir, "--delay", str(delay))
+    stack.callback(server.stop_cleanly)
+    return server
+
+
+def in_a_job(name):
+    """run_against() in a job: a client against a companion server of the job's own."""
+    row = CATALOG[name]
+    with contextlib.ExitStack() as stack:
+        if row.kind != "client":
+            return run_against(name, None)
+        assert row.against == "server", f"{name}: a job starts only snippets/server.py"
+        return run_against(name, own_server(stack, row.delay))
+
+
+def with_jobs(selected, job_of):
+    """params(selected), each also marked as reading its job, job_of(name), if it has one."""
+    marked = []
+    for param in params(selected):
+        (name,) = param.values
+        marks = [*param.marks, needs(job_of(name))] if job_of(name) else param.marks
+        marked.append(pytest.param(name, marks=marks))
+    return marked
+
+
+# The `#>` runs that mostly wait (seconds): timeout_client waits out its 0.5 s timeout for a
+# greeting delayed by 2 s, eintr_retry sleeps around its signal. The others take 50-100 ms, most
+# of it CPU (a Python starting), and run in the test.
+WAITING = {"timeout_client": 0.7, "eintr_retry": 0.5}
+
+
+def page_job(name):
+    return f"snippets-page-{name}" if name in WAITING else None
+
+
+for _name, _seconds in WAITING.items():
+    job(page_job(_name), seconds=_seconds)(functools.partial(in_a_job, _name))
+
+
+@pytest.mark.parametrize("name", with_jobs(ON_THE_PAGE, page_job))
+def test_prints_what_the_page_shows(name, companions, ahead):
     """Run against the server the catalog names (a demo needs none); every connection must
     reach it."""
     row = CATALOG[name]
-    server = companions(row) if row.kind == "client" else None
-    before = server.connections() if server else 0
-    result = run_snippet(name, server.port if server else 0, env=snippet_env(row, server))
+    if page_job(name):
+        ran = ahead(page_job(name))
+    else:
+        ran = run_against(name, companions(row) if row.kind == "client" else None)
+    result = ran.result
     assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
     assert result.stdout == printed_output(name), (
         f"snippets/{name}.py printed something other than its `#>` lines "
         f"(run as tests/support/catalog.py says: {row})"
     )
-    if server:
-        assert_connections_reached(server, before, row.connections, name)
+    if row.kind == "client":
+        assert_connections(ran.reached, row.connections, name)
 
 
-def assert_connections_reached(server, before, expected, name):
-    """The companion server logged exactly the connections the catalog expects of `name`."""
-    deadline = time.monotonic() + 5
-    while server.connections() - before < expected and time.monotonic() < deadline:
-        time.sleep(0.01)  # the server may log a connection just after a short client has left
-    assert server.connections() - before == expected, (
-        f"snippets/{name}.py: {server.connections() - before} connections reached the test "
-        f"server, tests/support/catalog.py expects {expected}"
-    )
+@dataclass
+class NotLoaded:
+    right_after: int  # connections 0.2 s after the run
+    reached: int  # what connections_reached() saw, waiting its 5 s for the one expected
 
 
-def test_a_redirect_that_is_not_loaded_is_caught(servers):
+NOT_LOADED = "snippets-redirect-not-loaded"
+
+
+@job(NOT_LOADED, seconds=5.3)
+def run_without_the_redirect():
+    """timeout_client under `python -I`, against a server of the job's own; then
+    connections_reached() waits its full 5 s for the connection that never comes."""
+    with contextlib.ExitStack() as stack:
+        server = own_server(stack, 0.0)
+        before = server.connections()
+        run_snippet("timeout_client", server.port, flags=["-I"])  # goes to the real :8080, if any
+        time.sleep(0.2)
+        right_after = server.connections() - before
+        return NotLoaded(right_after, connections_reached(server, before, 1))
+
+
+@needs(NOT_LOADED)
+def test_a_redirect_that_is_not_loaded_is_caught(ahead):
     """`python -I` ignores PYTHONPATH, so the redirect does not load: the check above sees it."""
-    server = servers(0.0)
-    before = server.connections()
-    run_snippet("timeout_client", server.port, flags=["-I"])  # goes to the real :8080, if any
-    time.sleep(0.2)
-    assert server.connections() == before
+    ran = ahead(NOT_LOADED)
+    assert ran.right_after == 0
     with pytest.raises(AssertionError, match="0 connections reached the test server"):
-        assert_connections_reached(server, before, 1, "timeout_client")
+        assert_connections(ran.reached, 1, "timeout_client")
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in SNIPPETS.glob("*.py")))
-def test_snippet_lint_and_print_check(name, eval_example: EvalExample, companions, monkeypatch):
-    """pytest-examples lints each snippet, checks its `#>` lines (--update-examples rewrites)."""
-    path = SNIPPETS / f"{name}.py"
-    example = CodeExample.create(path.read_text(), path=path)
-    eval_example.set_config(quotes="either", line_length=88, target_version="py311")
-    if eval_example.update_examples:
-        eval_example.format_ruff(example)
-    else:
-        eval_example.lint_ruff(example)
-    if name not in ON_THE_PAGE or sys.platform not in CATALOG[name].platforms:
-        return
-    row = CATALOG[name]
-    server = companions(row) if row.kind == "client" else None
-    for key, value in (server.client_env if server else {}).items():
-        monkeypatch.setenv(key, value)
-    port = server.port if server else 0
-    fds, threads = open_fds(), threading.enumerate()
-    undo = redirect.install(port)
-    undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
+LINTED = sorted(p.stem for p in SNIPPETS.glob("*.py"))
+# The snippets whose `#>` lines pytest-examples also checks in-process.
+IN_PROCESS = [n for n in LINTED if n in ON_THE_PAGE and sys.platform in CATALOG[n].platforms]
+LINT_CONFIG = {"quotes": "either", "line_length": 88, "target_version": "py311"}
+RUFF = "snippets-ruff"
+PRINT_CHECKS = "snippets-print-checks"
+PRINT_UPDATES = "snippets-print-updates"
+# "check" or "update" in the pytest run in_its_own_run() starts, where no job is needed.
+OWN_RUN = os.environ.get("SNIPPETS_OWN_RUN")
+OWN_RUN_TIMEOUT = 240.0  # seconds; each of its tests has pytest-timeout's 120 s too
+
+
+@job(RUFF, seconds=0.2)
+def lint_every_snippet():
+    """{name: ruff's findings, "" for none}, from one `ruff check` over every snippet.
+
+    pytest-examples (lint_ruff) starts one per snippet, its source on stdin, with the options of
+    LINT_CONFIG (ExamplesConfig.ruff_config()) and the project's configuration. This is that
+    run, once: the same options, the same configuration, and no per-file ignores, which ruff
+    does not apply to a source read from stdin (its path is "-").
+    """
+    options = ExamplesConfig(**LINT_CONFIG).ruff_config()
+    paths = [f"snippets/{name}.py" for name in LINTED]
+    done = subprocess.run(
+        [find_ruff_bin(), "check", "--no-cache", "--output-format=json"]
+        + ["--config", "lint.per-file-ignores = {}", *options, *paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode in (0, 1), f"ruff: exit {done.returncode}\n{done.stderr}"
+    findings = dict.fromkeys(LINTED, "")
+    for found in json.loads(done.stdout):
+        where = Path(found["filename"])
+        row, column = found["location"]["row"], found["location"]["column"]
+        code = f"{found['code']} " if found["code"] else ""
+        findings[where.stem] += f"snippets/{where.name}:{row}:{column}: {code}{found['message']}\n"
+    assert (done.returncode == 1) == any(findings.values()), done.stdout
+    return findings
+
+
+def in_its_own_run(mode):
+    """{name: the failures of its in-process run}, from a pytest run of their own (OWN_RUN).
+
+    The print check runs the snippet inside the test process, then looks for a descriptor or a
+    thread it left behind by comparing the whole process before and after. Jobs run in threads
+    of the test processes, with their peers, pipes and subprocesses: there a job's descriptors
+    and threads would pass for the snippet's (15 of the 26 checks failed beside one thread that
+    starts subprocesses). So they run in a pytest run of their own, where no job runs: the same
+    test code, fixtures, warnings filter and pytest-examples; mode "update" passes
+    --update-examples, and that run rewrites the snippets.
+    """
+    folder = Path(tempfile.mkdtemp())
+    selected = LINTED if mode == "update" else IN_PROCESS
+    here = Path(__file__).resolve().relative_to(ROOT).as_posix()
+    args = [sys.executable, "-m", "pytest", "-v", "-p", "no:xdist", "-p", "no:randomly"]
+    args += ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--basetemp={folder / 'tmp'}"]
+    args += [f"--junitxml={folder / 'report.xml'}"]
+    args += ["--update-examples"] if mode == "update" else []
+    args += [f"{here}::test_print_check_in_process[{name}]" for name in selected]
+    # Not this run's worker, options or current test: a run of its own.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     try:
-        if eval_example.update_examples:
-            eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
-        else:
-            eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
+        # A session of its own: on a timeout, its companion servers go with it (POSIX).
+        with subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env | {"SNIPPETS_OWN_RUN": mode},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=POSIX,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=OWN_RUN_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                if POSIX:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+                process.communicate()
+                raise
+        assert (folder / "report.xml").exists(), f"exit {process.returncode}\n{stdout}{stderr}"
+        report = ElementTree.parse(folder / "report.xml").getroot()
     finally:
-        undo()
-        if undo_resolver:
-            undo_resolver()
-    gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
-    assert open_fds() == fds, "file descriptors left open"
-    assert threading.enumerate() == threads, "threads left running"
+        shutil.rmtree(folder, ignore_errors=True)
+    failures, reported = {name: [] for name in selected}, set()
+    for case in report.iter("testcase"):
+        if found := re.fullmatch(r"test_print_check_in_process\[(\w+)\]", case.get("name", "")):
+            reported.add(found[1])
+            failures[found[1]] += [
+                f"{outcome.tag}: {outcome.text or outcome.get('message')}"
+                for outcome in case
+                if outcome.tag in ("failure", "error", "skipped")
+            ]
+    for name in set(selected) - reported:  # an INTERNALERROR ends the run: its output says where
+        failures[name].append(f"no outcome: the run ended (exit {process.returncode})\n{stdout}")
+    return failures
+
+
+job(PRINT_CHECKS, seconds=5)(functools.partial(in_its_own_run, "check"))
+# Not needed by any test: with --update-examples, the first test to ask runs it.
+job(PRINT_UPDATES, seconds=8)(functools.partial(in_its_own_run, "update"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=needs(RUFF, PRINT_CHECKS) if name in IN_PROCESS else needs(RUFF))
+        for name in LINTED
+    ],
+)
+def test_snippet_lint_and_print_check(name, request, ahead):
+    """pytest-examples lints each snippet (RUFF) and checks its `#>` lines in-process
+    (PRINT_CHECKS); with --update-examples, PRINT_UPDATES rewrites both."""
+    if request.config.getoption("update_examples"):
+        failures = ahead(PRINT_UPDATES)[name]
+    else:
+        if findings := ahead(RUFF)[name]:
+            pytest.fail(f"ruff failed:\n{indent(findings, '  ')}", pytrace=False)
+        failures = ahead(PRINT_CHECKS)[name] if name in IN_PROCESS else []
+    if failures:
+        pytest.fail(
+            "\n".join(failures) + "\n(in the pytest run of in_its_own_run())", pytrace=False
+        )
+
+
+if OWN_RUN:  # only in the pytest run in_its_own_run() starts
+
+    @pytest.mark.parametrize("name", LINTED)
+    def test_print_check_in_process(name, eval_example, companions, monkeypatch):
+        """The part of test_snippet_lint_and_print_check that runs the snippet in this process
+        (mode "check"), or all of it with --update-examples."""
+        path = SNIPPETS / f"{name}.py"
+        example = CodeExample.create(path.read_text(), path=path)
+        eval_example.set_config(**LINT_CONFIG)
+        if eval_example.update_examples:
+            eval_example.format_ruff(example)
+        if name not in IN_PROCESS:
+            return
+        row = CATALOG[name]
+        server = companions(row) if row.kind == "client" else None
+        for key, value in (server.client_env if server else {}).items():
+            monkeypatch.setenv(key, value)
+        port = server.port if server else 0
+        fds, threads = open_fds(), threading.enumerate()
+        undo = redirect.install(port)
+        undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
+        try:
+            if eval_example.update_examples:
+                eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
+            else:
+                eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
+        finally:
+            undo()
+            if undo_resolver:
+                undo_resolver()
+        gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
+        assert open_fds() == fds, "file descriptors left open"
+        assert threading.enumerate() == threads, "threads left running"
 
 
 @pytest.mark.parametrize("name", params(n for n in CLIENTS if CATALOG[n].no_server != "traceback"))
@@ -193,7 +430,8 @@ class OtherGreetingServer(socketserver.ThreadingTCPServer):
 @pytest.mark.parametrize("name", names(everywhere=True))
 def test_clients_work_with_another_greeting_server(name):
     with OtherGreetingServer() as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # Polled every 50 ms, not 0.5 s: shutdown() waits for the loop to look.
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         try:
             result = run_snippet(name, server.server_address[1])
@@ -305,8 +543,26 @@ MEASURED = {  # name: (the shape of its output, what its figures must show)
 }
 
 
-@pytest.mark.parametrize("name", params(names(output="measured")))
-def test_measured_output(name, companions, output_file):
+# Each measured run is a job: it times a second or two of waiting (a delayed greeting, a slow
+# lookup, a silent address). busy_wait and write_spin also burn a CPU for 1 s and 0.5 s, whatever
+# runs beside them: their checks hold on a loaded machine (what the busy loop burns is measured
+# against what selectors burns, not against the wall clock), and the CPU they take is the same in
+# the foreground. About how long each takes, the longest first:
+MEASURED_SECONDS = {"many_clients": 3, "lookup_blocks": 3, "busy_wait": 2, "happy_eyeballs": 2}
+
+
+def measured_job(name):
+    return f"snippets-measured-{name}"
+
+
+for _name in names(output="measured"):
+    job(measured_job(_name), seconds=MEASURED_SECONDS.get(_name, 1))(
+        functools.partial(in_a_job, _name)
+    )
+
+
+@pytest.mark.parametrize("name", with_jobs(names(output="measured"), measured_job))
+def test_measured_output(name, ahead, output_file):
     """Measured, so not byte-exact: the shape and the relations between the figures are checked;
     the page shows the run recorded in snippets/output/<name>.txt."""
     assert name in MEASURED, (
@@ -315,13 +571,12 @@ def test_measured_output(name, companions, output_file):
     )
     shape, check = MEASURED[name]
     row = CATALOG[name]
-    server = companions(row) if row.kind == "client" else None
-    before = server.connections() if server else 0
-    result = run_snippet(name, server.port if server else 0, env=snippet_env(row, server))
+    ran = ahead(measured_job(name))
+    result = ran.result
     assert (result.returncode, result.stderr) == (0, "")
     m = shape.fullmatch(result.stdout)
     assert m, result.stdout
     check(m, row.delay)
-    if server:
-        assert_connections_reached(server, before, row.connections, name)
+    if row.kind == "client":
+        assert_connections(ran.reached, row.connections, name)
     output_file(name, transcript(command_line(name), result.stdout), shape)
