@@ -11,25 +11,35 @@
 
 Each emulation is a small wrapper that patches the one behaviour, then runs the snippet unchanged
 as __main__ (runpy), so the snippet's own `if __name__ == "__main__":` block runs as a reader's.
+
+The cases whose time is mostly a wait (a flood that must stall, asyncio's second before it
+accepts again) are jobs (support/ahead.py): one job per case runs it against every server side
+by side, each measured as the test measured it (a stop from its signal to the server's exit),
+and each test checks its own server's run. The tests that still time something themselves are
+in the timing group (support.marks.TIMING).
 """
 
+import contextlib
 import errno
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from support.ahead import job, needs
 from support.catalog import ECHO_SERVERS, SERVERS
 from support.marks import TIMING
 from support.paths import SNIPPETS
-from support.processes import start_server, wait_for
+from support.processes import Stopped, start_server, wait_for
+from support.side_by_side import outcome, side_by_side
 from support.sockets import flood, read_line
 
 resource = pytest.importorskip("resource")  # POSIX only; there is no RLIMIT on Windows
-# Each server must stop within a second (assert_clean_stop): the timing group.
-pytestmark = TIMING
 
 ASYNCIO_SERVERS = [n for n in SERVERS if "import asyncio" in (SNIPPETS / f"{n}.py").read_text()]
 PLAIN_SERVERS = [n for n in SERVERS if n not in ASYNCIO_SERVERS]
@@ -132,6 +142,28 @@ def start(tmp_path, name, wrapper=None, nofile=None):
     return start_server(tmp_path, script=f"{name}.py", wrapper=path, nofile=nofile)
 
 
+@contextlib.contextmanager
+def launched(name, wrapper=None, nofile=None):
+    """What `launch` starts, for a job (support/ahead.py): in a folder of its own, removed
+    afterwards; a server the run left running is killed."""
+    with tempfile.TemporaryDirectory(prefix="limits-") as folder:
+        server = start(Path(folder), name, wrapper, nofile)
+        try:
+            yield server
+        finally:
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait(timeout=5)
+
+
+def served(server):
+    """What Server.assert_serving checks, for a job: a new client's greeting, then its echo."""
+    with server.connect() as sock:
+        greeting = read_line(sock)
+        sock.sendall(b"still there?\n")
+        return greeting, read_line(sock)
+
+
 def assert_clean_stop(server, signum, clients=()):
     try:
         stopped = server.stop(signum)
@@ -141,46 +173,109 @@ def assert_clean_stop(server, signum, clients=()):
     stopped.assert_clean(server.script)
 
 
+@dataclass
+class OutOfDescriptors:
+    """What the server printed once it said something, what its first client then got (greeting,
+    echo), what two new clients got after the 200 left, and its stop with SIGTERM."""
+
+    script: str
+    greeting: bytes
+    err: str
+    first: tuple
+    after: list
+    stopped: Stopped
+
+
+def out_of_descriptors(name):
+    with launched(name, nofile=128) as server:
+        clients = []
+        try:
+            for _ in range(200):  # the ones not accepted wait in the listen backlog
+                clients.append(server.connect())
+            wait_for(lambda: server.err.read_text() != "")
+            err = server.err.read_text()
+            greeting = read_line(clients[0])
+            clients[0].sendall(b"during EMFILE\n")
+            first = (greeting, read_line(clients[0]))
+        finally:
+            for sock in clients:
+                sock.close()
+        after = [served(server), served(server)]  # asyncio waits a second before it accepts again
+        stopped = server.stop(signal.SIGTERM)
+    return OutOfDescriptors(server.script, server.greeting, err, first, after, stopped)
+
+
+@job("limits-emfile", seconds=2.5)
+def out_of_descriptors_on_each_server():
+    return side_by_side(out_of_descriptors, SERVERS)
+
+
+@needs("limits-emfile")
 @pytest.mark.parametrize("name", SERVERS)
-def test_out_of_descriptors_one_notice_and_still_serving(name, launch):
+def test_out_of_descriptors_one_notice_and_still_serving(name, ahead):
     """RLIMIT_NOFILE 128 and 200 clients: accept() fails with EMFILE, the server says so in one
     line, once, keeps serving the clients it has, and accepts again once descriptors are free."""
-    server = launch(name, nofile=128)
-    clients = []
-    try:
-        for _ in range(200):  # the ones not accepted wait in the listen backlog
-            clients.append(server.connect())
-        wait_for(lambda: server.err.read_text() != "")
-        assert server.err.read_text() == EMFILE_NOTICE[name]
-        assert read_line(clients[0]) == server.greeting  # an accepted client is still served
-        clients[0].sendall(b"during EMFILE\n")
-        assert read_line(clients[0]) == b"during EMFILE\n"
-    finally:
-        for sock in clients:
-            sock.close()
-    server.assert_serving()  # asyncio waits a second before it calls accept() again
-    server.assert_serving()
+    run = outcome(ahead("limits-emfile"), name)
+    assert run.err == EMFILE_NOTICE[name]
+    assert run.first[0] == run.greeting  # an accepted client is still served
+    assert run.first[1] == b"during EMFILE\n"
+    for seen in run.after:
+        assert seen == (run.greeting, b"still there?\n")
     # The notice once, however long accept() kept failing.
-    server.stop(signal.SIGTERM).assert_clean(server.script, err=EMFILE_NOTICE[name])
+    run.stopped.assert_clean(run.script, err=EMFILE_NOTICE[name])
 
 
-@pytest.mark.parametrize("side", ["recv", "send"])
+@dataclass
+class TimedOut:
+    """The greetings of two clients, what the failing one read after its ETIMEDOUT, the other's
+    echo after that, a new client's (greeting, echo), and the stop with SIGTERM."""
+
+    script: str
+    greeting: bytes
+    greetings: tuple
+    failing: bytes
+    other: bytes
+    new: tuple
+    stopped: Stopped
+
+
+def timed_out(case):
+    name, side = case
+    with launched(name, wrapper="etimedout") as server:
+        with server.connect() as other, server.connect() as failing:
+            greetings = (read_line(other), read_line(failing))
+            failing.sendall(f"{side}:ETIMEDOUT\n".encode())
+            closed = failing.recv(4096)
+            other.sendall(b"unaffected\n")
+            echo = read_line(other)
+            new = served(server)
+            stopped = server.stop(signal.SIGTERM)
+    return TimedOut(server.script, server.greeting, greetings, closed, echo, new, stopped)
+
+
+SIDES = ["recv", "send"]
+
+
+@job("limits-etimedout", seconds=1.5)
+def timed_out_on_each_server():
+    return side_by_side(timed_out, [(name, side) for name in SERVERS for side in SIDES])
+
+
+@needs("limits-etimedout")
+@pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("name", SERVERS)
-def test_a_timed_out_connection_ends_only_itself(name, side, launch):
+def test_a_timed_out_connection_ends_only_itself(name, side, ahead):
     """TimeoutError (ETIMEDOUT) is an OSError but not a ConnectionError: a server that catches only
     ConnectionError crashes, or prints a traceback, here."""
-    server = launch(name, wrapper="etimedout")
-    with server.connect() as other, server.connect() as failing:
-        assert read_line(other) == server.greeting
-        assert read_line(failing) == server.greeting
-        failing.sendall(f"{side}:ETIMEDOUT\n".encode())
-        assert failing.recv(4096) == b""  # the server closed this connection
-        other.sendall(b"unaffected\n")
-        assert read_line(other) == b"unaffected\n"
-        server.assert_serving()
-        assert_clean_stop(server, signal.SIGTERM)
+    run = outcome(ahead("limits-etimedout"), (name, side))
+    assert run.greetings == (run.greeting, run.greeting)
+    assert run.failing == b""  # the server closed this connection
+    assert run.other == b"unaffected\n"
+    assert run.new == (run.greeting, b"still there?\n")
+    run.stopped.assert_clean(run.script)
 
 
+@TIMING
 def test_select_refuses_connections_past_fd_setsize(launch):
     """1,100 clients: echo_select.py greets those whose descriptor is below 1024, closes the rest
     at once (the client reads b''), and keeps echoing to the first ones."""
@@ -203,6 +298,7 @@ def test_select_refuses_connections_past_fd_setsize(launch):
     assert_clean_stop(server, signal.SIGINT)
 
 
+@TIMING
 @pytest.mark.parametrize("name", [n for n in ECHO_SERVERS if n.startswith("echo_select")])
 def test_windows_select_takes_512_sockets(name, launch):
     """Emulated Windows select(): 512 sockets per list. The server, the signal socket and 510
@@ -223,34 +319,75 @@ def test_windows_select_takes_512_sockets(name, launch):
     assert_clean_stop(server, signal.SIGINT)
 
 
+@dataclass
+class Flooded:
+    """The greetings of an idle client and of a flooding one, the bytes the flooder sent until
+    the server took no more, and the stop, with both still connected."""
+
+    script: str
+    greeting: bytes
+    greetings: tuple
+    sent: int
+    stopped: Stopped
+
+
+def stopped_while_flooded(name, wrapper, signum):
+    with launched(name, wrapper=wrapper) as server:
+        idle, flooder = server.connect(), server.connect()
+        try:
+            greetings = (read_line(idle), read_line(flooder))
+            sent = flood(flooder)
+            stopped = server.stop(signum)
+        finally:
+            idle.close()
+            flooder.close()
+    return Flooded(server.script, server.greeting, greetings, sent, stopped)
+
+
+@job("limits-windows-ctrl-c", seconds=1.0)
+def first_ctrl_c_on_each_asyncio_server():
+    return side_by_side(
+        lambda name: stopped_while_flooded(name, "no_signal_handlers", signal.SIGINT),
+        ASYNCIO_SERVERS,
+    )
+
+
+@needs("limits-windows-ctrl-c")
 @pytest.mark.parametrize("name", ASYNCIO_SERVERS)
-def test_windows_first_ctrl_c_stops_asyncio_servers(name, launch):
+def test_windows_first_ctrl_c_stops_asyncio_servers(name, ahead):
     """No loop.add_signal_handler: asyncio.run()'s own SIGINT handler cancels main() on the first
     Ctrl-C (Lib/asyncio/runners.py, Runner._on_sigint); the server still stops within a second,
     with a client connected and another flooding it without reading."""
-    server = launch(name, wrapper="no_signal_handlers")
-    idle, flooder = server.connect(), server.connect()
-    assert read_line(idle) == server.greeting
-    assert read_line(flooder) == server.greeting
-    assert flood(flooder) > 1_000_000
-    assert_clean_stop(server, signal.SIGINT, [idle, flooder])
+    run = outcome(ahead("limits-windows-ctrl-c"), name)
+    assert run.greetings == (run.greeting, run.greeting)
+    assert run.sent > 1_000_000
+    run.stopped.assert_clean(run.script)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+SIGNALS = [signal.SIGINT, signal.SIGTERM]
+
+
+@job("limits-macos-shutdown", seconds=2.5)
+def listener_shutdown_fails_on_each_server():
+    return side_by_side(
+        lambda case: stopped_while_flooded(case[0], "listener_shutdown_enotconn", case[1]),
+        [(name, signum) for name in SERVERS for signum in SIGNALS],
+    )
+
+
+@needs("limits-macos-shutdown")
+@pytest.mark.parametrize("signum", SIGNALS)
 @pytest.mark.parametrize("name", SERVERS)
-def test_macos_listener_shutdown_fails_and_servers_still_stop(name, signum, launch):
+def test_macos_listener_shutdown_fails_and_servers_still_stop(name, signum, ahead):
     """shutdown() of a listening socket raising ENOTCONN, as on macOS/BSD: no server relies on it,
     so each still stops within a second, with an idle client and a flooding one connected."""
-    server = launch(name, wrapper="listener_shutdown_enotconn")
     with socket.socket() as probe:  # the wrapper does what macOS does
         probe.bind(("127.0.0.1", 0))
         probe.listen()
         assert probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
-    idle, flooder = server.connect(), server.connect()
-    assert read_line(idle) == server.greeting
-    assert read_line(flooder) == server.greeting
-    flood(flooder)
-    assert_clean_stop(server, signum, [idle, flooder])
+    run = outcome(ahead("limits-macos-shutdown"), (name, signum))
+    assert run.greetings == (run.greeting, run.greeting)
+    run.stopped.assert_clean(run.script)
 
 
 def test_the_enotconn_wrapper_is_what_macos_does(tmp_path):
