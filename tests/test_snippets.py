@@ -154,6 +154,38 @@ for _name, _seconds in WAITING.items():
     job(page_job(_name), seconds=_seconds)(functools.partial(in_a_job, _name))
 
 
+# A `#>` line that shows a measured duration: timeout_client.py's "TimeoutError after 0.5 s".
+DURATION = re.compile(r"after (\d+\.\d) s\b")
+
+
+def assert_prints(printed, expected, message):
+    """`printed` is `expected` byte for byte, except that a duration a `#>` line shows ("after
+    0.5 s") may come out longer in the run, up to 5x, never shorter: on a busy machine a process
+    may wake a little after its timeout (0.55 s prints 0.6)."""
+    texts, shown = DURATION.split(expected)[::2], DURATION.findall(expected)
+    pattern = r"after (\d+\.\d) s\b".join(re.escape(text) for text in texts)
+    match = re.fullmatch(pattern, printed)
+    assert match, f"{message}\n{printed!r} is not\n{expected!r}"
+    for seconds, measured in zip(shown, match.groups(), strict=True):
+        assert float(seconds) <= float(measured) < 5 * float(seconds), f"{message}: {measured} s"
+
+
+def test_measured_durations_may_be_longer_never_shorter():
+    """assert_prints() fails on any other difference."""
+    expected = "timeout: 0.5\nTimeoutError after 0.5 s: timed out\n"
+    assert_prints(expected, expected, "same")
+    assert_prints(expected.replace("0.5 s", "0.6 s"), expected, "busier")
+    for printed in [
+        expected.replace("0.5 s", "0.4 s"),  # sooner than the timeout
+        expected.replace("0.5 s", "2.5 s"),  # 5x
+        expected.replace("timed out", "timed out!"),
+        expected.replace("timeout: 0.5", "timeout: 0.6"),  # not a duration
+        expected[:-1],
+    ]:
+        with pytest.raises(AssertionError):
+            assert_prints(printed, expected, "different")
+
+
 @pytest.mark.parametrize("name", with_jobs(ON_THE_PAGE, page_job))
 def test_prints_what_the_page_shows(name, companions, ahead):
     """Run against the server the catalog names (a demo needs none); every connection must
@@ -165,9 +197,11 @@ def test_prints_what_the_page_shows(name, companions, ahead):
         ran = run_against(name, companions(row) if row.kind == "client" else None)
     result = ran.result
     assert (result.returncode, result.stderr) == (0, ""), f"snippets/{name}.py failed"
-    assert result.stdout == printed_output(name), (
+    assert_prints(
+        result.stdout,
+        printed_output(name),
         f"snippets/{name}.py printed something other than its `#>` lines "
-        f"(run as tests/support/catalog.py says: {row})"
+        f"(run as tests/support/catalog.py says: {row})",
     )
     if row.kind == "client":
         assert_connections(ran.reached, row.connections, name)
@@ -335,9 +369,11 @@ def test_snippet_lint_and_print_check(name, request, ahead):
 if OWN_RUN:  # only in the pytest run in_its_own_run() starts
 
     @pytest.mark.parametrize("name", LINTED)
-    def test_print_check_in_process(name, eval_example, companions, monkeypatch):
+    def test_print_check_in_process(name, eval_example, companions, monkeypatch, capsys):
         """The part of test_snippet_lint_and_print_check that runs the snippet in this process
-        (mode "check"), or all of it with --update-examples."""
+        (mode "check"), or all of it with --update-examples. A snippet whose `#>` lines show a
+        measured duration is run by pytest-examples and its prints compared by assert_prints():
+        pytest-examples' print check compares byte for byte."""
         path = SNIPPETS / f"{name}.py"
         example = CodeExample.create(path.read_text(), path=path)
         eval_example.set_config(**LINT_CONFIG)
@@ -354,10 +390,15 @@ if OWN_RUN:  # only in the pytest run in_its_own_run() starts
         undo = redirect.install(port)
         undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
         try:
+            as_main = {"__name__": "__main__"}
             if eval_example.update_examples:
-                eval_example.run_print_update(example, module_globals={"__name__": "__main__"})
+                eval_example.run_print_update(example, module_globals=as_main)
+            elif DURATION.search(printed_output(name)):
+                capsys.readouterr()
+                eval_example.run(example, module_globals=as_main)
+                assert_prints(capsys.readouterr().out, printed_output(name), f"snippets/{name}.py")
             else:
-                eval_example.run_print_check(example, module_globals={"__name__": "__main__"})
+                eval_example.run_print_check(example, module_globals=as_main)
         finally:
             undo()
             if undo_resolver:

@@ -112,7 +112,7 @@ class Runner:
         return True
 
     def _run(self, name):
-        started = time.monotonic()
+        began, started = time.time(), time.monotonic()
         try:
             outcome = ("result", JOBS[name].function())
         except BaseException as exc:  # noqa: BLE001 - every test that reads the job raises it
@@ -125,7 +125,8 @@ class Runner:
         done = self.folder / f"{name}.pickle"
         partial = done.with_suffix(".partial")
         took = round(time.monotonic() - started, 2)
-        partial.write_bytes(pickle.dumps((*outcome, took, os.getpid())))
+        # When it began and how long it took: for a look at how a run's jobs overlapped.
+        partial.write_bytes(pickle.dumps((*outcome, took, os.getpid(), began)))
         partial.replace(done)
 
     def result(self, name):
@@ -139,7 +140,7 @@ class Runner:
             if time.monotonic() > deadline:
                 pytest.fail(f"job {name} did not finish within {JOB_TIMEOUT} s")
             time.sleep(0.02)
-        kind, value, took, pid = pickle.loads(done.read_bytes())
+        kind, value, took, pid, _ = pickle.loads(done.read_bytes())
         if kind == "error":
             exc, text = value
             exc.add_note(f"(raised by job {name!r} in process {pid} after {took} s)\n{text}")
