@@ -14,7 +14,7 @@ import pytest
 from support.ahead import Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
-from support.processes import start_server
+from support.processes import as_in_a_terminal, start_server
 from support.site import SITE_PATH
 
 
@@ -178,6 +178,7 @@ def pytest_configure(config):
     groups, which set a node id pytest 9 no longer reads: pyproject keeps pytest < 9.)
     """
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
+    as_in_a_terminal()  # every child starts with Ctrl-C's default action
     config.addinivalue_line("markers", "ahead(*jobs): reads these jobs (support/ahead.py)")
 
 

@@ -63,7 +63,6 @@ from support.marks import TIMING, linux_only, posix_only
 from support.pages import includes
 from support.paths import DOCS, LANGS, ROOT, SNIPPETS
 from support.processes import (
-    as_in_a_terminal,
     printed_output,
     run_snippet,
     snippet_command,
@@ -946,7 +945,6 @@ def run_bad_clients():
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
-                preexec_fn=as_in_a_terminal,
             )
         try:
             wait_for(lambda: "listening on" in log.read_text())
