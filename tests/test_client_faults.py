@@ -619,3 +619,18 @@ def test_a_greeting_cut_short(name, stdout, ahead):
         "ConnectionError: 127.0.0.1:8080 dropped the connection\n",
     )
     assert took < WITHIN
+
+
+def test_a_peer_counts_a_connection_its_thread_had_not_accepted_yet():
+    """A short client may come and go before the peer's accepting thread runs (a busy machine):
+    it reached the peer all the same, and Peer.close() counts it (test_silent_peer relies on
+    `accepted`)."""
+    peer = Peer(silent)
+    peer.stopping.set()  # the accepting thread stops, as if it never got to run
+    peer.threads[0].join(timeout=5)
+    peer.stopping.clear()
+    with socket.create_connection(("127.0.0.1", peer.port), timeout=5):
+        pass
+    assert peer.accepted == 0
+    peer.close()
+    assert peer.accepted == 1

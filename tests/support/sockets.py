@@ -40,10 +40,21 @@ class Peer:
             self.errors.append(exc)
 
     def close(self):
+        """Stop accepting and close every connection. A connection still in the accept queue
+        reached this peer too (the kernel completed its handshake): it is accepted, counted
+        and closed, so `accepted` does not depend on how soon the accepting thread ran."""
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=10)
         assert not any(thread.is_alive() for thread in self.threads)
+        self.listener.setblocking(False)
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except BlockingIOError:
+                break
+            self.accepted += 1
+            self.conns.append(conn)
         for conn in self.conns:
             conn.close()
         self.listener.close()
