@@ -120,14 +120,15 @@ def shared_folder(tmp_path_factory, name):
 
 @pytest.fixture(scope="session", autouse=True)
 def start_jobs(request, tmp_path_factory):
-    """Start the jobs (support/ahead.py) that this process's selected tests read; the site build
-    ("site") is one, read by every test that takes the `site` fixture."""
+    """Start the job process (support/ahead.py) for the jobs the selected tests read, unless
+    another process of the run has; the site build ("site") is one, read by every test that
+    takes the `site` fixture."""
     items = request.session.items
     names = {name for item in items for mark in item.iter_markers("ahead") for name in mark.args}
     if any("site" in getattr(item, "fixturenames", ()) for item in items):
         names.add("site")
     runner = Runner(shared_folder(tmp_path_factory, "ahead"), current=True)
-    runner.start(names)
+    runner.start_process(names)
     yield runner
     runner.join()
 

@@ -1,12 +1,15 @@
 """The jobs started ahead (support/ahead.py): each runs once per test run, whoever asks, and a
 job's failure fails every test that reads it."""
 
+import os
+import sys
 import threading
+import time
 
 import pytest
 
 from support import ahead as ahead_module
-from support.ahead import JOBS, Runner, job
+from support.ahead import JOBS, PATHS, Runner, job
 
 
 @pytest.fixture
@@ -88,3 +91,33 @@ def test_an_exception_that_cannot_be_pickled_still_fails_the_reader(tmp_path, re
 def test_an_unknown_job_is_an_error(tmp_path):
     with pytest.raises(AssertionError, match="no job named test-nothing"):
         Runner(tmp_path).result("test-nothing")
+
+
+@job("ahead-self-test", seconds=0.1)
+def where_it_ran():
+    """A job registered at import time, as the suite's are: the job process imports this module."""
+    return os.getpid(), sys.path[:3]
+
+
+def test_the_job_process_runs_the_jobs_beside_the_tests(tmp_path):
+    runner = Runner(tmp_path)
+    runner.start_process(["ahead-self-test"])
+    runner.join(30)  # a reader asking before the job process has claimed it runs it itself
+    pid, path = runner.result("ahead-self-test")
+    assert runner.process.returncode == 0, (tmp_path / "job process.log").read_text()
+    assert pid == runner.process.pid != os.getpid()
+    assert path == [str(p) for p in PATHS]
+    second = Runner(tmp_path)  # another process of the same run: the job process is started
+    second.start_process(["ahead-self-test"])
+    assert second.process is None and second.result("ahead-self-test")[0] == pid
+
+
+def test_a_job_the_job_process_never_ran_fails_its_reader_at_once(tmp_path, registered):
+    registered("test-lost", lambda: None)  # the job process does not know it: it exits
+    runner = Runner(tmp_path)
+    runner._claim("test-lost")  # claimed, as if by the job process, and never finished
+    runner.start_process(["ahead-self-test"])
+    started = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match="the job process ended without job test-lost"):
+        runner.result("test-lost")
+    assert time.monotonic() - started < 30

@@ -3,27 +3,21 @@
 Which snippets run, against which server and with which expected output: tests/support/catalog.py.
 
 The runs that mostly wait are jobs (support/ahead.py): they start as the session starts, each
-with a companion server of its own, and the tests check what they returned. Two more are jobs
-for other reasons: ruff lints every snippet in one run instead of forty (RUFF), and the in-process
-print checks run in a pytest run of their own, where no job's thread or descriptor can be taken
-for the snippet's (PRINT_CHECKS).
+with a companion server of its own, and the tests check what they returned. One more is a job
+for another reason: ruff lints every snippet in one run instead of forty (RUFF).
 """
 
 import contextlib
 import functools
 import gc
 import json
-import os
 import re
-import shutil
-import signal
 import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import indent
@@ -37,7 +31,7 @@ from ruff.__main__ import find_ruff_bin
 
 from support.ahead import job, needs
 from support.catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
-from support.marks import POSIX, linux_only
+from support.marks import linux_only
 from support.paths import ROOT, SNIPPETS
 from support.processes import printed_output, run_snippet, start_server, transcript
 from support.sockets import open_fds
@@ -243,11 +237,6 @@ LINTED = sorted(p.stem for p in SNIPPETS.glob("*.py"))
 IN_PROCESS = [n for n in LINTED if n in ON_THE_PAGE and sys.platform in CATALOG[n].platforms]
 LINT_CONFIG = {"quotes": "either", "line_length": 88, "target_version": "py311"}
 RUFF = "snippets-ruff"
-PRINT_CHECKS = "snippets-print-checks"
-PRINT_UPDATES = "snippets-print-updates"
-# "check" or "update" in the pytest run in_its_own_run() starts, where no job is needed.
-OWN_RUN = os.environ.get("SNIPPETS_OWN_RUN")
-OWN_RUN_TIMEOUT = 240.0  # seconds; each of its tests has pytest-timeout's 120 s too
 
 
 @job(RUFF, seconds=0.2)
@@ -280,132 +269,48 @@ def lint_every_snippet():
     return findings
 
 
-def in_its_own_run(mode):
-    """{name: the failures of its in-process run}, from a pytest run of their own (OWN_RUN).
-
-    The print check runs the snippet inside the test process, then looks for a descriptor or a
-    thread it left behind by comparing the whole process before and after. Jobs run in threads
-    of the test processes, with their peers, pipes and subprocesses: there a job's descriptors
-    and threads would pass for the snippet's (15 of the 26 checks failed beside one thread that
-    starts subprocesses). So they run in a pytest run of their own, where no job runs: the same
-    test code, fixtures, warnings filter and pytest-examples; mode "update" passes
-    --update-examples, and that run rewrites the snippets.
-    """
-    folder = Path(tempfile.mkdtemp())
-    selected = LINTED if mode == "update" else IN_PROCESS
-    here = Path(__file__).resolve().relative_to(ROOT).as_posix()
-    args = [sys.executable, "-m", "pytest", "-v", "-p", "no:xdist", "-p", "no:randomly"]
-    args += ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", f"--basetemp={folder / 'tmp'}"]
-    args += [f"--junitxml={folder / 'report.xml'}"]
-    args += ["--update-examples"] if mode == "update" else []
-    args += [f"{here}::test_print_check_in_process[{name}]" for name in selected]
-    # Not this run's worker, options or current test: a run of its own.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+@pytest.mark.parametrize("name", [pytest.param(name, marks=needs(RUFF)) for name in LINTED])
+def test_snippet_lint_and_print_check(name, eval_example, companions, monkeypatch, capsys, ahead):
+    """Each snippet is linted (RUFF: one ruff run for all, as pytest-examples lints each) and
+    run in this process by pytest-examples, which checks its `#>` lines (--update-examples
+    rewrites both); it leaves no descriptor open and no thread running. A snippet whose `#>`
+    lines show a measured duration has its prints compared by assert_prints(): pytest-examples'
+    print check compares byte for byte. (The jobs run in a process of their own: this process's
+    descriptors and threads are the test's.)"""
+    path = SNIPPETS / f"{name}.py"
+    example = CodeExample.create(path.read_text(), path=path)
+    eval_example.set_config(**LINT_CONFIG)
+    if eval_example.update_examples:
+        eval_example.format_ruff(example)
+    elif findings := ahead(RUFF)[name]:
+        pytest.fail(f"ruff failed:\n{indent(findings, '  ')}", pytrace=False)
+    if name not in IN_PROCESS:
+        return
+    row = CATALOG[name]
+    server = companions(row) if row.kind == "client" else None
+    for key, value in (server.client_env if server else {}).items():
+        monkeypatch.setenv(key, value)
+    port = server.port if server else 0
+    fds, threads = open_fds(), threading.enumerate()
+    undo = redirect.install(port)
+    undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
     try:
-        # A session of its own: on a timeout, its companion servers go with it (POSIX).
-        with subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env | {"SNIPPETS_OWN_RUN": mode},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=POSIX,
-        ) as process:
-            try:
-                stdout, stderr = process.communicate(timeout=OWN_RUN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                if POSIX:
-                    os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    process.kill()
-                process.communicate()
-                raise
-        assert (folder / "report.xml").exists(), f"exit {process.returncode}\n{stdout}{stderr}"
-        report = ElementTree.parse(folder / "report.xml").getroot()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    failures, reported = {name: [] for name in selected}, set()
-    for case in report.iter("testcase"):
-        if found := re.fullmatch(r"test_print_check_in_process\[(\w+)\]", case.get("name", "")):
-            reported.add(found[1])
-            failures[found[1]] += [
-                f"{outcome.tag}: {outcome.text or outcome.get('message')}"
-                for outcome in case
-                if outcome.tag in ("failure", "error", "skipped")
-            ]
-    for name in set(selected) - reported:  # an INTERNALERROR ends the run: its output says where
-        failures[name].append(f"no outcome: the run ended (exit {process.returncode})\n{stdout}")
-    return failures
-
-
-job(PRINT_CHECKS, seconds=5)(functools.partial(in_its_own_run, "check"))
-# Not needed by any test: with --update-examples, the first test to ask runs it.
-job(PRINT_UPDATES, seconds=8)(functools.partial(in_its_own_run, "update"))
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=needs(RUFF, PRINT_CHECKS) if name in IN_PROCESS else needs(RUFF))
-        for name in LINTED
-    ],
-)
-def test_snippet_lint_and_print_check(name, request, ahead):
-    """pytest-examples lints each snippet (RUFF) and checks its `#>` lines in-process
-    (PRINT_CHECKS); with --update-examples, PRINT_UPDATES rewrites both."""
-    if request.config.getoption("update_examples"):
-        failures = ahead(PRINT_UPDATES)[name]
-    else:
-        if findings := ahead(RUFF)[name]:
-            pytest.fail(f"ruff failed:\n{indent(findings, '  ')}", pytrace=False)
-        failures = ahead(PRINT_CHECKS)[name] if name in IN_PROCESS else []
-    if failures:
-        pytest.fail(
-            "\n".join(failures) + "\n(in the pytest run of in_its_own_run())", pytrace=False
-        )
-
-
-if OWN_RUN:  # only in the pytest run in_its_own_run() starts
-
-    @pytest.mark.parametrize("name", LINTED)
-    def test_print_check_in_process(name, eval_example, companions, monkeypatch, capsys):
-        """The part of test_snippet_lint_and_print_check that runs the snippet in this process
-        (mode "check"), or all of it with --update-examples. A snippet whose `#>` lines show a
-        measured duration is run by pytest-examples and its prints compared by assert_prints():
-        pytest-examples' print check compares byte for byte."""
-        path = SNIPPETS / f"{name}.py"
-        example = CodeExample.create(path.read_text(), path=path)
-        eval_example.set_config(**LINT_CONFIG)
+        as_main = {"__name__": "__main__"}
         if eval_example.update_examples:
-            eval_example.format_ruff(example)
-        if name not in IN_PROCESS:
-            return
-        row = CATALOG[name]
-        server = companions(row) if row.kind == "client" else None
-        for key, value in (server.client_env if server else {}).items():
-            monkeypatch.setenv(key, value)
-        port = server.port if server else 0
-        fds, threads = open_fds(), threading.enumerate()
-        undo = redirect.install(port)
-        undo_resolver = resolver.install_from(row.env)  # the stand-in its env asks for, if any
-        try:
-            as_main = {"__name__": "__main__"}
-            if eval_example.update_examples:
-                eval_example.run_print_update(example, module_globals=as_main)
-            elif DURATION.search(printed_output(name)):
-                capsys.readouterr()
-                eval_example.run(example, module_globals=as_main)
-                assert_prints(capsys.readouterr().out, printed_output(name), f"snippets/{name}.py")
-            else:
-                eval_example.run_print_check(example, module_globals=as_main)
-        finally:
-            undo()
-            if undo_resolver:
-                undo_resolver()
-        gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
-        assert open_fds() == fds, "file descriptors left open"
-        assert threading.enumerate() == threads, "threads left running"
+            eval_example.run_print_update(example, module_globals=as_main)
+        elif DURATION.search(printed_output(name)):
+            capsys.readouterr()
+            eval_example.run(example, module_globals=as_main)
+            assert_prints(capsys.readouterr().out, printed_output(name), f"snippets/{name}.py")
+        else:
+            eval_example.run_print_check(example, module_globals=as_main)
+    finally:
+        undo()
+        if undo_resolver:
+            undo_resolver()
+    gc.collect()  # an unclosed socket would now raise ResourceWarning (an error here)
+    assert open_fds() == fds, "file descriptors left open"
+    assert threading.enumerate() == threads, "threads left running"
 
 
 @pytest.mark.parametrize("name", params(n for n in CLIENTS if CATALOG[n].no_server != "traceback"))

@@ -12,19 +12,25 @@ result a test checks, and whose time is mostly a wait, is a *job*:
 - a test names the jobs it reads with ``@needs("name", ...)`` and reads one with the ``ahead``
   fixture: ``ahead("name")`` returns the job's result, or raises the job's exception again.
 
-As the session starts (conftest.py's ``start_jobs``), each process starts JOB_THREADS threads
-that take the jobs the selected tests need, longest first, while the tests run. Each job runs
-once per test run: under xdist, the process whose thread claims it first (an atomic ``mkdir`` in
-the run's shared temporary folder, like the site build) runs it and writes the result there with
-an atomic rename, and a test on any process reads it. A job nobody has claimed yet when its
-test asks is run by the test itself.
+As the session starts (conftest.py's ``start_jobs``), the first test process starts a *job
+process* (one per test run, whatever the number of xdist workers) that imports the modules of
+the jobs the selected tests need and runs them in JOB_THREADS threads, longest first, while the
+tests run. The jobs run beside the tests, not inside their processes: a test that times
+something in its own process does not compete with a job's threads for the GIL, and a test
+that looks at its process's descriptors and threads finds only its own. Each job runs once per
+test run: whoever claims it first (an atomic ``mkdir`` in the run's shared temporary folder)
+runs it and writes the result there with an atomic rename, and a test in any process reads it.
+A job nobody has claimed yet when its test asks is run by the test itself.
 
 What a job checks against the clock stays true: a client's "within 5 s" is measured from that
 process's own start to its exit, as before; only the waiting in between overlaps.
 """
 
+import importlib
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -33,8 +39,11 @@ from pathlib import Path
 
 import pytest
 
-JOB_THREADS = 3  # jobs one process runs at once (each may start several processes)
-JOB_TIMEOUT = 300.0  # seconds a test waits for another process's job, queue included
+JOB_THREADS = 3  # jobs the job process runs at once (each may start several processes)
+JOB_TIMEOUT = 300.0  # seconds a test waits for a job, queue included
+TESTS = Path(__file__).resolve().parents[1]
+# What pytest puts on sys.path (pyproject.toml's `pythonpath`, and the test modules' folder).
+PATHS = [TESTS, TESTS / "harness", TESTS.parent / "hooks"]
 
 
 @dataclass
@@ -42,6 +51,7 @@ class Job:
     name: str
     function: object
     seconds: float  # about how long it takes: the longest start first
+    module: str  # where it is registered: the job process imports it
 
 
 JOBS = {}
@@ -61,9 +71,11 @@ def shared_folder(name):
 def job(name, seconds=1.0):
     """Register the decorated function as the job `name` (see the module's docstring)."""
 
+    module = sys._getframe(1).f_globals["__name__"]
+
     def register(function):
         assert name not in JOBS, f"two jobs named {name}"
-        JOBS[name] = Job(name, function, seconds)
+        JOBS[name] = Job(name, function, seconds, module)
         return function
 
     return register
@@ -82,8 +94,41 @@ class Runner:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.threads = []
+        self.process = None
         if current:
             CURRENT[:] = [self]
+
+    def start_process(self, names):
+        """Start the job process for these jobs, unless another process of the run has."""
+        if not names or not self._claim("job process"):
+            return
+        modules = sorted({JOBS[name].module for name in names})
+        code = (
+            f"import sys; sys.path[:0] = {[str(path) for path in PATHS]!r}; "
+            "from support.ahead import serve; serve()"
+        )
+        log = (self.folder / "job process.log").open("w")
+        with log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code, str(self.folder), ",".join(modules), *sorted(names)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=TESTS.parent,
+            )
+        (self.folder / "job process.pid").write_text(str(self.process.pid))
+
+    def _job_process_ended(self):
+        """True once the run's job process has exited (False before it has been started)."""
+        pid_file = self.folder / "job process.pid"
+        if self.process is not None:
+            return self.process.poll() is not None
+        if not pid_file.exists():
+            return False
+        try:
+            os.kill(int(pid_file.read_text()), 0)
+        except ProcessLookupError:
+            return True
+        return False
 
     def start(self, names):
         """Start JOB_THREADS threads that run these jobs, the longest first, unless claimed."""
@@ -139,6 +184,9 @@ class Runner:
         while not done.exists():
             if time.monotonic() > deadline:
                 pytest.fail(f"job {name} did not finish within {JOB_TIMEOUT} s")
+            if self._job_process_ended() and not done.exists():
+                log = (self.folder / "job process.log").read_text()[-3000:]
+                pytest.fail(f"the job process ended without job {name}:\n{log}")
             time.sleep(0.02)
         kind, value, took, pid, _ = pickle.loads(done.read_bytes())
         if kind == "error":
@@ -148,7 +196,25 @@ class Runner:
         return value
 
     def join(self, timeout=JOB_TIMEOUT):
-        """Wait for this process's jobs, so no other process waits for a job that died with it."""
+        """Wait for this process's jobs and the job process it started, so no process waits for
+        a job that died with it; a job process still running then is killed."""
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self.process is not None:
+            try:
+                self.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def serve():
+    """The job process: `python -c ... <folder> <module,...> <job> ...` (Runner.start_process).
+    Imports the modules that register the jobs, runs them, exits when they are done."""
+    folder, modules, *names = sys.argv[1:]
+    for module in modules.split(","):
+        importlib.import_module(module)
+    runner = Runner(folder, current=True)
+    runner.start(names)
+    runner.join()
