@@ -141,7 +141,7 @@ def tree(folder):
     }
 
 
-@job("plain-mkdocs-build", seconds=0.5)  # all CPU: it starts after the jobs that wait
+@job("plain-mkdocs-build", seconds=6)
 def plain_and_again():
     """Plain `mkdocs build` with the caches off, then tools/lazy_mkdocs.py again, its caches
     full; both trees."""

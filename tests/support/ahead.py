@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-JOB_THREADS = 3  # jobs the job process runs at once (each may start several processes)
+JOB_THREADS = 5  # jobs the job process runs at once (each may start several processes)
 JOB_TIMEOUT = 300.0  # seconds a test waits for a job, queue included
 TESTS = Path(__file__).resolve().parents[1]
 # What pytest puts on sys.path (pyproject.toml's `pythonpath`, and the test modules' folder).
