@@ -6,6 +6,7 @@ import http.server
 import os
 import re
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -16,6 +17,16 @@ from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import as_in_a_terminal, start_server
 from support.site import SITE_PATH
+
+# pytest keeps the test modules it has rewritten (its assertion messages) in __pycache__, unless
+# Python writes no bytecode (PYTHONDONTWRITEBYTECODE): then every process of every run rewrites
+# all of them again, 1.2 s of CPU each. Written while the tests are collected, nothing after.
+WRITES_BYTECODE = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session):
+    sys.dont_write_bytecode = WRITES_BYTECODE
 
 
 @pytest.fixture(scope="session")
