@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.ahead import Runner
+from support.ahead import CURRENT, Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import as_in_a_terminal, start_server
@@ -141,7 +141,15 @@ def start_jobs(request, tmp_path_factory):
     runner = Runner(shared_folder(tmp_path_factory, "ahead"), current=True)
     runner.start_process(names)
     yield runner
+    if request.session.shouldfail or request.session.shouldstop:  # -x, --maxfail
+        runner.stop()
     runner.join()
+
+
+def pytest_keyboard_interrupt(excinfo):
+    """Ctrl-C: the job process goes too (the session's teardown may not come)."""
+    for runner in CURRENT:
+        runner.stop()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import shutil
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from support.paths import LANGS, ROOT
+from support.processes import lower_priority
 from support.site import SITE_PATH
 
 CHROMIUM_ARGS = [
@@ -22,9 +24,15 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    """Chromium, at a lower priority (support.processes.NICE): no test here bounds its time, and
+    it takes a third of the suite's CPU."""
     executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     assert executable, "Chromium is missing: apt-get install chromium (see .ci/run)"
+    wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.join(lower_priority([executable]))} "$@"\n')
+    wrapper.chmod(0o700)
+    executable = str(wrapper)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

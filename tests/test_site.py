@@ -15,6 +15,7 @@ import pytest
 from support.ahead import job, needs, result
 from support.pages import includes, page_html, pages, read, text_of, url_of
 from support.paths import LANGS, ROOT
+from support.processes import lower_priority
 from support.site import LAZY_MKDOCS, SITE_PATH, SITE_URL
 
 
@@ -151,7 +152,12 @@ def plain_and_again():
 
     def run(*args, **more):
         done = subprocess.run(
-            args, cwd=ROOT, env=env | more, capture_output=True, text=True, timeout=120
+            lower_priority(args),
+            cwd=ROOT,
+            env=env | more,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -122,7 +122,7 @@ class Runner:
         pid_file = self.folder / "job process.pid"
         if self.process is not None:
             return self.process.poll() is not None
-        if not pid_file.exists():
+        if not pid_file.exists() or os.name != "posix":  # Windows' os.kill(pid, 0) is Ctrl-C
             return False
         try:
             os.kill(int(pid_file.read_text()), 0)
@@ -194,6 +194,13 @@ class Runner:
             exc.add_note(f"(raised by job {name!r} in process {pid} after {took} s)\n{text}")
             raise exc
         return value
+
+    def stop(self):
+        """Kill the job process this process started, if it still runs (the run was cut short:
+        -x, Ctrl-C): nobody will read what it has left."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def join(self, timeout=JOB_TIMEOUT):
         """Wait for this process's jobs and the job process it started, so no process waits for

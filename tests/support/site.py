@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from support.ahead import job, shared_folder
 from support.paths import ROOT
+from support.processes import lower_priority
 
 # The address the site is built for (mkdocs.yml reads SITE_URL): the sitemap's and 404 page's.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
@@ -27,10 +28,10 @@ def build_site():
     """`mkdocs build --strict` (as `nox -s docs`, through tools/lazy_mkdocs.py), once per test
     run, as the session starts (a job: support/ahead.py), into the run's shared temporary folder
     or TESTED_SITE_DIR: the Pages workflow builds there and publishes that tested build."""
-    out = Path(os.environ.get("TESTED_SITE_DIR") or shared_folder("shared-site") / "site")
+    out = Path(os.environ.get("TESTED_SITE_DIR") or shared_folder("shared-site") / "site").resolve()
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, LAZY_MKDOCS, "build", "--strict", "--site-dir", str(out.resolve())],
+        lower_priority([sys.executable, LAZY_MKDOCS, "build", "--strict", "--site-dir", str(out)]),
         cwd=ROOT,
         env=os.environ | {"NO_MKDOCS_2_WARNING": "1", "SITE_URL": SITE_URL},
         capture_output=True,
@@ -41,5 +42,5 @@ def build_site():
         "returncode": result.returncode,
         "stderr": result.stderr,
         "seconds": round(time.monotonic() - started, 2),
-        "out": str(out.resolve()),
+        "out": str(out),
     }
