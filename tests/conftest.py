@@ -15,7 +15,7 @@ import pytest
 from support.ahead import CURRENT, Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
-from support.processes import as_in_a_terminal, start_server
+from support.processes import NICE, as_in_a_terminal, start_server
 from support.site import SITE_PATH
 
 # pytest keeps the test modules it has rewritten (its assertion messages) in __pycache__, unless
@@ -152,6 +152,33 @@ def pytest_keyboard_interrupt(excinfo):
         runner.stop()
 
 
+# More xdist workers than CPUs (`-n 4` on 2): every worker is busy with tests that compute
+# (the waits are jobs), so the CPUs are oversubscribed. Then each worker runs at a lower
+# priority (the job process's timed runs come first), and a test timed by the wall clock
+# (TIMING) runs while no other worker runs a test: it takes the run's lock exclusively, the
+# others share it, one test at a time. A gate lock keeps a waiting timed test from being
+# starved by the shared holders. With as many workers as CPUs or fewer, nothing is locked.
+CROWDED = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > (os.cpu_count() or 1)
+
+
+@pytest.fixture(autouse=True)
+def alone_when_crowded(request, tmp_path_factory):
+    if not CROWDED:
+        yield
+        return
+    import fcntl  # POSIX; xdist's workers outnumber the CPUs only where the suite is tuned
+
+    folder = shared_folder(tmp_path_factory, "locks")
+    folder.mkdir(exist_ok=True)
+    timed = request.node.get_closest_marker("xdist_group") is not None
+    with open(folder / "gate", "a") as gate, open(folder / "run", "a") as run:
+        fcntl.flock(gate, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+        fcntl.flock(run, fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+        if not timed:
+            fcntl.flock(gate, fcntl.LOCK_UN)  # a timed test may queue at the gate now
+        yield  # closing the files releases the locks
+
+
 @pytest.fixture
 def ahead(start_jobs):
     """ahead(name) -> the result of the job `name` (support/ahead.py), run once per test run."""
@@ -199,6 +226,8 @@ def pytest_configure(config):
     """
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker together")
     as_in_a_terminal()  # every child starts with Ctrl-C's default action
+    if CROWDED:
+        os.nice(NICE)  # see alone_when_crowded
     config.addinivalue_line("markers", "ahead(*jobs): reads these jobs (support/ahead.py)")
 
 
