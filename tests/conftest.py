@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.ahead import CURRENT, Runner
+from support.ahead import CURRENT, REPORT, Runner
 from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import NICE, as_in_a_terminal, start_server
@@ -138,12 +138,12 @@ def start_jobs(request, tmp_path_factory):
     names = {name for item in items for mark in item.iter_markers("ahead") for name in mark.args}
     if any("site" in getattr(item, "fixturenames", ()) for item in items):
         names.add("site")
+    if names:
+        names.add(REPORT)  # read by test_ahead.py when it is selected
     runner = Runner(shared_folder(tmp_path_factory, "ahead"), current=True)
     runner.start_process(names)
     yield runner
-    if request.session.shouldfail or request.session.shouldstop:  # -x, --maxfail
-        runner.stop()
-    runner.join()
+    runner.join()  # under xdist, other workers may still read its jobs, even after -x here
 
 
 def pytest_keyboard_interrupt(excinfo):

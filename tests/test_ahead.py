@@ -9,7 +9,7 @@ import time
 import pytest
 
 from support import ahead as ahead_module
-from support.ahead import JOBS, PATHS, Runner, job
+from support.ahead import JOBS, PATHS, REPORT, Runner, job, needs
 
 
 @pytest.fixture
@@ -121,3 +121,25 @@ def test_a_job_the_job_process_never_ran_fails_its_reader_at_once(tmp_path, regi
     with pytest.raises(pytest.fail.Exception, match="the job process ended without job test-lost"):
         runner.result("test-lost")
     assert time.monotonic() - started < 30
+
+
+@needs(REPORT)
+def test_nothing_went_wrong_unnoticed_in_the_job_process(ahead):
+    """pytest fails a test on a ResourceWarning (an unclosed socket) or an exception a thread
+    could only print; in the job process serve() collects them: there must be none."""
+    assert ahead(REPORT) == []
+
+
+def test_the_job_process_reports_what_python_could_only_print(tmp_path):
+    """The proof that the report above can fail: a job that leaves a socket unclosed."""
+    runner = Runner(tmp_path)
+    runner.start_process(["ahead-leaky"])
+    runner.join(30)
+    assert "ResourceWarning: unclosed <socket.socket" in "".join(runner.result(REPORT))
+
+
+@job("ahead-leaky", seconds=0.1)
+def leave_a_socket_open():
+    import socket
+
+    socket.socket()  # dropped unclosed: a ResourceWarning when it is collected

@@ -29,6 +29,7 @@ process's own start to its exit, as before; only the waiting in between overlaps
 import importlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -86,6 +87,27 @@ def needs(*names):
     return pytest.mark.ahead(*names)
 
 
+def failed(name, exc):
+    """("error", (an exception the readers can unpickle, its traceback's text))."""
+    text = "".join(traceback.format_exception(exc))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001
+        exc = RuntimeError(f"job {name} failed")
+    return "error", (exc, text)
+
+
+REPORT = "job-process-report"
+
+
+@job(REPORT, seconds=-1)
+def report():
+    """What the job process saw go wrong outside its jobs' results: the ResourceWarnings and
+    exceptions Python could only print (an unclosed socket, a thread that raised), which
+    pytest's own checks fail a test on. Written by serve() once every job is done."""
+    raise RuntimeError("written by the job process when its jobs are done")
+
+
 class Runner:
     """The jobs of one test run, seen from one process."""
 
@@ -102,20 +124,26 @@ class Runner:
         """Start the job process for these jobs, unless another process of the run has."""
         if not names or not self._claim("job process"):
             return
-        modules = sorted({JOBS[name].module for name in names})
+        modules = sorted({JOBS[name].module for name in names if name != REPORT})
         code = (
             f"import sys; sys.path[:0] = {[str(path) for path in PATHS]!r}; "
             "from support.ahead import serve; serve()"
         )
+        args = [str(self.folder), ",".join(modules), *sorted(set(names) - {REPORT})]
         log = (self.folder / "job process.log").open("w")
         with log:
+            # -W error: warnings are errors, as pyproject.toml's filterwarnings makes them in the
+            # tests. A session of its own: stop() ends it with every server its jobs started.
             self.process = subprocess.Popen(
-                [sys.executable, "-c", code, str(self.folder), ",".join(modules), *sorted(names)],
+                [sys.executable, "-W", "error", "-c", code, *args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=TESTS.parent,
+                start_new_session=os.name == "posix",
             )
-        (self.folder / "job process.pid").write_text(str(self.process.pid))
+        pid_file = self.folder / "job process.pid"
+        pid_file.with_suffix(".partial").write_text(str(self.process.pid))
+        pid_file.with_suffix(".partial").replace(pid_file)
 
     def _job_process_ended(self):
         """True once the run's job process has exited (False before it has been started)."""
@@ -161,17 +189,20 @@ class Runner:
         try:
             outcome = ("result", JOBS[name].function())
         except BaseException as exc:  # noqa: BLE001 - every test that reads the job raises it
-            text = "".join(traceback.format_exception(exc))
-            try:
-                pickle.dumps(exc)
-            except Exception:  # noqa: BLE001
-                exc = RuntimeError(f"job {name} failed")
-            outcome = ("error", (exc, text))
+            outcome = failed(name, exc)
+        took = round(time.monotonic() - started, 2)
+        self._store(name, outcome, took, began)
+
+    def _store(self, name, outcome, took, began):
+        """Write the outcome for every reader; one that cannot be pickled is the job's error."""
         done = self.folder / f"{name}.pickle"
         partial = done.with_suffix(".partial")
-        took = round(time.monotonic() - started, 2)
         # When it began and how long it took: for a look at how a run's jobs overlapped.
-        partial.write_bytes(pickle.dumps((*outcome, took, os.getpid(), began)))
+        try:
+            data = pickle.dumps((*outcome, took, os.getpid(), began))
+        except Exception as exc:  # noqa: BLE001
+            data = pickle.dumps((*failed(name, exc), took, os.getpid(), began))
+        partial.write_bytes(data)
         partial.replace(done)
 
     def result(self, name):
@@ -199,7 +230,10 @@ class Runner:
         """Kill the job process this process started, if it still runs (the run was cut short:
         -x, Ctrl-C): nobody will read what it has left."""
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            if os.name == "posix":
+                os.killpg(self.process.pid, signal.SIGKILL)  # the servers its jobs started too
+            else:
+                self.process.kill()
             self.process.wait()
 
     def join(self, timeout=JOB_TIMEOUT):
@@ -212,16 +246,34 @@ class Runner:
             try:
                 self.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.stop()
 
 
 def serve():
     """The job process: `python -c ... <folder> <module,...> <job> ...` (Runner.start_process).
-    Imports the modules that register the jobs, runs them, exits when they are done."""
+    Imports the modules that register the jobs, runs them, then writes REPORT and exits."""
     folder, modules, *names = sys.argv[1:]
-    for module in modules.split(","):
-        importlib.import_module(module)
     runner = Runner(folder, current=True)
+    runner._claim(REPORT)
+    began, seen = time.time(), []
+    sys.unraisablehook = lambda u: seen.append(
+        "".join(traceback.format_exception(u.exc_type, u.exc_value, u.exc_traceback))
+        + f"(in {u.object!r})"
+    )
+    threading.excepthook = lambda e: seen.append(
+        f"thread {e.thread.name}: "
+        + "".join(traceback.format_exception(e.exc_type, e.exc_value, e.exc_traceback))
+    )
+    if os.name == "posix":  # the jobs hold hundreds of sockets at once: a soft limit of 1024
+        import resource  # or macOS's 256 is not enough for all of them together
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    for module in filter(None, modules.split(",")):
+        importlib.import_module(module)
     runner.start(names)
     runner.join()
+    import gc
+
+    gc.collect()  # what is left unclosed says so now
+    runner._store(REPORT, ("result", seen), round(time.time() - began, 2), began)

@@ -53,6 +53,8 @@ class Peer:
                 conn, _ = self.listener.accept()
             except BlockingIOError:
                 break
+            except OSError:  # reset while queued (macOS ECONNABORTED, Windows WSAECONNRESET)
+                continue
             self.accepted += 1
             self.conns.append(conn)
         for conn in self.conns:
