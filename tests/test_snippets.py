@@ -33,7 +33,7 @@ from support.ahead import job, needs
 from support.catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
 from support.marks import linux_only
 from support.paths import ROOT, SNIPPETS
-from support.processes import printed_output, run_snippet, start_server, transcript
+from support.processes import INCIDENTAL, printed_output, run_snippet, start_server, transcript
 from support.sockets import open_fds
 
 ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
@@ -110,7 +110,7 @@ def own_server(stack, delay):
     belong to one process), stopped cleanly as `stack` closes."""
     log_dir = stack.enter_context(tempfile.TemporaryDirectory())
     server = start_server(log_dir, "--delay", str(delay))
-    stack.callback(server.stop_cleanly)
+    stack.callback(server.stop_cleanly, within=INCIDENTAL)
     return server
 
 

@@ -268,7 +268,7 @@ def serve():
         import resource  # or macOS's 256 is not enough for all of them together
 
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
     for module in filter(None, modules.split(",")):
         importlib.import_module(module)
     runner.start(names)

@@ -24,7 +24,11 @@ from support.sockets import read_line
 # machine kept busy by the whole suite, the CPU goes first to the processes whose time the
 # tests bound (a client's "within 5 s", a server's "stops within 1 s").
 NICE = 5
-COMPANION_GREETING = b"hello from server.py\n"  # what snippets/server.py sends first
+COMPANION_GREETING = b"hello from server.py\n"
+# The stop of a server a job started only to talk to (a companion, the server beside a fault):
+# still a clean exit, within 5x the pages' 1 s. The job stops it while the whole suite keeps the
+# CPUs busy; the promise itself is tested where it is the claim (the stop tests, timed alone).
+INCIDENTAL = 5.0  # what snippets/server.py sends first
 STARTUP_TIMEOUT = 10.0  # seconds for a server to say it listens
 RUN_TIMEOUT = 20.0  # seconds for a snippet to finish
 
@@ -37,11 +41,12 @@ class Stopped(NamedTuple):
     out: str
     err: str
 
-    def assert_clean(self, script, err=""):
-        """Exit 0 with `err` on stderr (nothing, by default), "server stopped" last, within 1 s."""
+    def assert_clean(self, script, err="", within=1.0):
+        """Exit 0 with `err` on stderr (nothing, by default), "server stopped" last, within 1 s
+        (the pages' promise; INCIDENTAL for a server whose stop is not what the test is about)."""
         assert (self.code, self.err) == (0, err), f"{script}: exit {self.code}, stderr {self.err!r}"
         assert self.out.endswith("server stopped\n"), self.out[-200:]
-        assert self.seconds < 1, f"{script} took {self.seconds:.2f} s to stop"
+        assert self.seconds < within, f"{script} took {self.seconds:.2f} s to stop"
 
 
 @dataclass
@@ -68,14 +73,14 @@ class Server:
             sock.sendall(b"still there?\n")
             assert read_line(sock) == b"still there?\n"
 
-    def stop_cleanly(self, signum=signal.SIGTERM):
+    def stop_cleanly(self, signum=signal.SIGTERM, within=1.0):
         """Stop it; on POSIX it must exit 0 within a second, "server stopped" last, no stderr.
 
         (On Windows SIGTERM is TerminateProcess(): there is no clean stop to check.)
         """
         stopped = self.stop(signum)
         if POSIX:
-            stopped.assert_clean(self.script)
+            stopped.assert_clean(self.script, within=within)
         return stopped
 
     def connections(self):
@@ -180,7 +185,7 @@ def own_server(*args, **kwargs):
             yield server
         finally:
             if server.process.poll() is None:
-                server.stop_cleanly()
+                server.stop_cleanly(within=INCIDENTAL)
 
 
 def lower_priority(command):
