@@ -17,6 +17,7 @@ from support.marks import LINUX
 from support.paths import OUTPUT
 from support.processes import NICE, as_in_a_terminal, start_server
 from support.site import SITE_PATH
+from support.sockets import write_tls_files
 
 # pytest keeps the test modules it has rewritten (its assertion messages) in __pycache__, unless
 # Python writes no bytecode (PYTHONDONTWRITEBYTECODE): then every process of every run rewrites
@@ -52,18 +53,7 @@ def tls(tmp_path_factory):
     No key is committed: every run makes new ones. A client trusts the CA through OpenSSL's
     SSL_CERT_FILE, which ssl.create_default_context() honours, as a reader's would.
     """
-    import trustme
-
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1")
-    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
-    ca.cert_pem.write_to_path(str(paths["ca"]))
-    issued.cert_chain_pems[0].write_to_path(str(paths["cert"]))
-    for pem in issued.cert_chain_pems[1:]:
-        pem.write_to_path(str(paths["cert"]), append=True)
-    issued.private_key_pem.write_to_path(str(paths["key"]))
-    return paths
+    return write_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 # The arguments each server snippet is started with when it is a client's `against` (catalog).

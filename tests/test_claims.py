@@ -24,7 +24,7 @@ import pytest
 from support import marks
 from support.ahead import job, needs
 from support.marks import TIMING
-from support.sockets import connected_pair, listener, read_to_eof
+from support.sockets import connected_pair, listener, raised, read_to_eof
 
 linux_only = marks.linux_only("measures Linux behaviour")
 
@@ -40,15 +40,6 @@ def wait(sock, events, timeout=5.0):
     with selectors.DefaultSelector() as sel:
         sel.register(sock, events)
         return bool(sel.select(timeout))
-
-
-def raised(call):
-    """The OSError call() raised, or None: what a job hands its test to check."""
-    try:
-        call()
-    except OSError as exc:
-        return exc
-    return None
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from support import marks
 from support.ahead import job, needs
 from support.marks import TIMING
 from support.processes import COMPANION_GREETING, own_server, run_snippet
+from support.sockets import raised
 
 # Error names and timings below are Linux's (Windows: 10035 for both, refusals after ~2 s; see
 # platforms.md and blocking.md#no-server). The same suite runs elsewhere without these.
@@ -32,15 +33,6 @@ def wait(sock, events, timeout=5.0):
     with selectors.DefaultSelector() as sel:
         sel.register(sock, events)
         assert sel.select(timeout), "socket never became ready"
-
-
-def raised(call):
-    """The OSError call() raised, or None: what a job hands its test to check."""
-    try:
-        call()
-    except OSError as exc:
-        return exc
-    return None
 
 
 @job("corrections-connect-and-recv", seconds=1.3)

@@ -70,7 +70,7 @@ from support.processes import (
     transcript,
     wait_for,
 )
-from support.sockets import Peer, forward_to, read_line, read_to_eof
+from support.sockets import Peer, forward_to, read_line, read_to_eof, write_tls_files
 
 TLS_CLIENTS = names(against="tls_server")
 GREETING = b"hello from tls_server.py\n"
@@ -154,16 +154,7 @@ def own_files():
     CA of its own with a certificate it signed for 127.0.0.1, made as conftest.tls makes them (a
     job runs in whichever process claims it: the session's fixtures belong to one process)."""
     with tempfile.TemporaryDirectory(prefix="tls-job-") as folder:
-        folder = Path(folder)
-        ca = trustme.CA()
-        issued = ca.issue_cert("127.0.0.1")
-        tls = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
-        ca.cert_pem.write_to_path(str(tls["ca"]))
-        issued.cert_chain_pems[0].write_to_path(str(tls["cert"]))
-        for pem in issued.cert_chain_pems[1:]:
-            pem.write_to_path(str(tls["cert"]), append=True)
-        issued.private_key_pem.write_to_path(str(tls["key"]))
-        yield folder, tls
+        yield Path(folder), write_tls_files(folder)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 
 class Peer:
@@ -164,3 +165,29 @@ def read_to_eof(sock, size=65536):
     while chunk := sock.recv(size):
         data += chunk
     return data
+
+
+def raised(call):
+    """The OSError call() raised, or None: what a job hands its test to check."""
+    try:
+        call()
+    except OSError as exc:
+        return exc
+    return None
+
+
+def write_tls_files(folder):
+    """A throwaway CA (trustme) and a certificate it signed for 127.0.0.1, written to `folder`:
+    {"ca", "cert", "key"} paths. No key is committed: every run makes new ones."""
+    import trustme
+
+    folder = Path(folder)
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    ca.cert_pem.write_to_path(str(paths["ca"]))
+    issued.cert_chain_pems[0].write_to_path(str(paths["cert"]))
+    for pem in issued.cert_chain_pems[1:]:
+        pem.write_to_path(str(paths["cert"]), append=True)
+    issued.private_key_pem.write_to_path(str(paths["key"]))
+    return paths
