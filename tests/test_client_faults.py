@@ -21,7 +21,6 @@ import errno
 import importlib.util
 import json
 import os
-import pickle
 import shutil
 import socket
 import struct
@@ -30,8 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,6 +44,7 @@ from support.processes import (
     run_snippet,
     snippet_command,
 )
+from support.side_by_side import caught, side_by_side, unwrap
 from support.sockets import Peer
 
 GREETING = COMPANION_GREETING
@@ -113,39 +111,6 @@ def timed_run(name, port, **kwargs):
 def outcome(name, case):
     expected = CATALOG[name].faults[case]
     return (0, printed_output(name), "") if expected is SUCCEEDS else expected
-
-
-def caught(function, *args):
-    """Call function(*args) in a job: ("returned", value) or ("raised", exception, traceback).
-
-    A test gets each run's own outcome (`unwrap`), as if it had made the call itself: one
-    client's failure fails its own test, not every test that reads the job.
-    """
-    try:
-        return ("returned", function(*args))
-    except Exception as exc:  # noqa: BLE001 - the test that reads it raises it again
-        text = "".join(traceback.format_exception(exc))
-        try:
-            pickle.dumps(exc)
-        except Exception:  # noqa: BLE001 - the result crosses processes: keep its text
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        return ("raised", exc, text)
-
-
-def unwrap(ran):
-    """The value `caught` returned, or its exception raised again (its traceback as a note)."""
-    if ran[0] == "raised":
-        _, exc, text = ran
-        exc.add_note(f"(raised in a job)\n{text}")
-        raise exc
-    return ran[1]
-
-
-def all_at_once(function, runs):
-    """{run: caught(function, run)} for each of `runs`, every call in a thread of its own."""
-    with ThreadPoolExecutor(len(runs)) as pool:
-        futures = {run: pool.submit(caught, function, run) for run in runs}
-    return {run: future.result() for run, future in futures.items()}
 
 
 PLACE_TIMEOUT = 120.0  # seconds a snippet may wait for a place: the fleets take about 18 s
@@ -237,7 +202,7 @@ def run_the_fleets():
             peer.close()  # after its client has exited (launch() waits for it)
         return took, result, getattr(peer, "accepted", None)
 
-    ran = all_at_once(one_client, [(case, name) for case in cases for name in runnable])
+    ran = side_by_side(one_client, [(case, name) for case in cases for name in runnable], None)
     return {case: {name: ran[case, name] for name in runnable} for case in cases}
 
 
@@ -290,7 +255,7 @@ def run_the_line_readers():
         return result, peer.errors, trace.read_text() if trace.exists() else None
 
     try:
-        return all_at_once(against_a_trickle, LINE_READERS)
+        return side_by_side(against_a_trickle, LINE_READERS, None)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -366,7 +331,7 @@ def run_many_clients():
     """{kind: {strategy: caught(MANY_RUNS[kind](strategy))}}, all twelve at once: each mostly
     waits (a trickle, the peer's reset, a timeout); they start no process."""
     runs = [(kind, strategy) for kind in MANY_RUNS for strategy in STRATEGIES]
-    ran = all_at_once(lambda run: MANY_RUNS[run[0]](run[1]), runs)
+    ran = side_by_side(lambda run: MANY_RUNS[run[0]](run[1]), runs, None)
     return {kind: {strategy: ran[kind, strategy] for strategy in STRATEGIES} for kind in MANY_RUNS}
 
 
@@ -605,7 +570,7 @@ def run_against_half_a_greeting():
         with AT_ONCE.place(short=True), Peer(half_a_greeting) as peer:
             return timed_run(name, peer.port)
 
-    return all_at_once(cut_short, list(CUT_SHORT_STDOUT))
+    return side_by_side(cut_short, list(CUT_SHORT_STDOUT), None)
 
 
 @needs(CUT_SHORT)
