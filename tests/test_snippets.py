@@ -7,7 +7,6 @@ with a companion server of its own, and the tests check what they returned. One 
 for another reason: ruff lints every snippet in one run instead of forty (RUFF).
 """
 
-import contextlib
 import functools
 import gc
 import json
@@ -15,7 +14,6 @@ import re
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from support.ahead import job, needs
 from support.catalog import CATALOG, CLIENTS, REFUSED_HINT, names, params
 from support.marks import linux_only
 from support.paths import ROOT, SNIPPETS
-from support.processes import INCIDENTAL, printed_output, run_snippet, start_server, transcript
+from support.processes import own_server, printed_output, run_snippet, transcript
 from support.sockets import open_fds
 
 ON_THE_PAGE = names(output="#>")  # checked byte for byte against their `#>` lines
@@ -105,23 +103,14 @@ def run_against(name, server):
     return Ran(result, connections_reached(server, before, row.connections) if server else 0)
 
 
-def own_server(stack, delay):
-    """For a job: a companion server of its own with that --delay (the session's `companions`
-    belong to one process), stopped cleanly as `stack` closes."""
-    log_dir = stack.enter_context(tempfile.TemporaryDirectory())
-    server = start_server(log_dir, "--delay", str(delay))
-    stack.callback(server.stop_cleanly, within=INCIDENTAL)
-    return server
-
-
 def in_a_job(name):
     """run_against() in a job: a client against a companion server of the job's own."""
     row = CATALOG[name]
-    with contextlib.ExitStack() as stack:
-        if row.kind != "client":
-            return run_against(name, None)
-        assert row.against == "server", f"{name}: a job starts only snippets/server.py"
-        return run_against(name, own_server(stack, row.delay))
+    if row.kind != "client":
+        return run_against(name, None)
+    assert row.against == "server", f"{name}: a job starts only snippets/server.py"
+    with own_server("--delay", str(row.delay)) as server:
+        return run_against(name, server)
 
 
 def with_jobs(selected, job_of):
@@ -214,8 +203,7 @@ NOT_LOADED = "snippets-redirect-not-loaded"
 def run_without_the_redirect():
     """timeout_client under `python -I`, against a server of the job's own; then
     connections_reached() waits its full 5 s for the connection that never comes."""
-    with contextlib.ExitStack() as stack:
-        server = own_server(stack, 0.0)
+    with own_server("--delay", "0.0") as server:
         before = server.connections()
         run_snippet("timeout_client", server.port, flags=["-I"])  # goes to the real :8080, if any
         time.sleep(0.2)
