@@ -383,10 +383,12 @@ def stall_mid_handshake(conn):
     conn.recv(4096)  # until the client gives up and leaves
 
 
-@job("tls-stalls", seconds=3.5)
+@job("tls-stalls", seconds=7)
 def run_against_stalled_peers():
-    """Each client against each peer, all at once (each waits out its 3 s timeout): a job, as it
-    is mostly that wait. [(client, stall, connections the peer accepted, seconds, result)]"""
+    """Each client against each peer, three at a time (each waits out its 3 s timeout): a job,
+    as it is mostly that wait. Three, not all six: a client's 5 s include its start-up (ssl,
+    asyncio), and six TLS clients starting together beside the suite left one 0.03 s over.
+    [(client, stall, connections the peer accepted, seconds, result)]"""
     with own_files() as (_, tls):
         server_context = new_server_context(tls)
         over = threading.Event()
@@ -405,7 +407,7 @@ def run_against_stalled_peers():
             return run_client(cases[index][0], started[index].port, tls["ca"])
 
         try:
-            with ThreadPoolExecutor(len(cases)) as pool:
+            with ThreadPoolExecutor(3) as pool:
                 runs = list(pool.map(run, range(len(cases))))
         finally:
             over.set()
