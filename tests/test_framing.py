@@ -637,7 +637,8 @@ def test_server_out_of_descriptors_one_notice_and_still_serving(launch):
     try:
         for _ in range(200):  # the ones not accepted wait in the listen backlog
             clients.append(server.connect(timeout=WAIT))
-        wait_for(lambda: server.err.read_text() != "")
+        # The whole line: -u writes the notice and its newline in two writes.
+        wait_for(lambda: server.err.read_text().endswith("\n"))
         notice = "accept() failed: [Errno 24] Too many open files\n"
         assert server.err.read_text() == notice
         assert recv_frame(clients[0]) == FRAMED_GREETING  # an accepted client is still served

@@ -193,7 +193,8 @@ def out_of_descriptors(name):
         try:
             for _ in range(200):  # the ones not accepted wait in the listen backlog
                 clients.append(server.connect())
-            wait_for(lambda: server.err.read_text() != "")
+            # The whole line: -u writes the notice and its newline in two writes.
+            wait_for(lambda: server.err.read_text().endswith("\n"))
             err = server.err.read_text()
             greeting = read_line(clients[0])
             clients[0].sendall(b"during EMFILE\n")
