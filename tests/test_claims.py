@@ -6,8 +6,9 @@ Timings use generous bounds and ratios: the machine is a loaded 2-CPU box.
 
 A claim whose run mostly waits (a resent SYN, a trickling peer, a timeout) is a job
 (support/ahead.py): the job makes the calls and times them as the test did, and hands what each
-call returned to the test, which checks it. The tests that patch this process
-(socket.getaddrinfo, the default timeout) or measure CPU time stay in the test.
+call returned to the test, which checks it. The tests that patch the process they run in
+(socket.getaddrinfo, the default timeout) or measure CPU time stay in the test: in the job
+process they would change or share what the other jobs do.
 """
 
 import errno
@@ -288,13 +289,7 @@ def test_create_connection_gives_each_address_the_whole_timeout(monkeypatch):
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", first.getsockname()),
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", second.getsockname()),
         ]
-        real = socket.getaddrinfo
-
-        def getaddrinfo(host, *args, **kwargs):
-            # this test's name only: a job (support/ahead.py) in this process may look up others
-            return addresses if host == "example.invalid" else real(host, *args, **kwargs)
-
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: addresses)
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             socket.create_connection(("example.invalid", 80), timeout=0.3)

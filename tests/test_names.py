@@ -10,8 +10,7 @@ on 127.0.0.1:53 after a pause. No system file changes.
 
 The runs in a namespace and lookup_blocks.py's run mostly wait (a slow DNS server, the loops'
 ticks): they are jobs (support/ahead.py), timed inside as before. The stand-in's tests stay in
-the test: installed in this process, it would slow or answer the lookups of anything else
-running here meanwhile.
+the test: installed in the job process, it would slow or answer the other jobs' lookups.
 """
 
 import asyncio
@@ -248,14 +247,13 @@ def test_glibc_sorts_ipv6_loopback_first_whatever_the_hosts_file_order(ahead):
 
 
 def recorder(stand_in, calls):
-    """The stand-in, noting the port asked for and the thread each lookup runs in (a job,
-    support/ahead.py, may look up other ports meanwhile)."""
+    """The stand-in, noting the thread each lookup runs in."""
     stand_in(HOSTS)
     stand = socket.getaddrinfo
 
-    def getaddrinfo(host, port, *args, **kwargs):
-        calls.append((host, port, threading.current_thread().name))
-        return stand(host, port, *args, **kwargs)
+    def getaddrinfo(host, *args, **kwargs):
+        calls.append((host, threading.current_thread().name))
+        return stand(host, *args, **kwargs)
 
     socket.getaddrinfo = getaddrinfo  # the stand_in fixture's undo restores the real one
 
@@ -278,9 +276,7 @@ def test_asyncio_looks_names_up_in_its_default_executor(stand_in):
         return loop_thread
 
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        port = listener.getsockname()[1]
-        loop_thread = asyncio.run(main(port))
-    calls = [(host, thread) for host, asked, thread in calls if asked == port]
+        loop_thread = asyncio.run(main(listener.getsockname()[1]))
     # open_connection("localhost") and sock_connect(("localhost", port)) each resolved once, in
     # an executor thread (ThreadPoolExecutor(thread_name_prefix="asyncio")); "127.0.0.1" never
     # reached getaddrinfo (_ipaddr_info() reads it in place).
