@@ -319,6 +319,22 @@ class FullBacklog:
         self.listener.close()
 
 
+def refused_and_silent():
+    """(a socket bound to 127.0.0.1 but not listening, a FullBacklog on ::1), on one port. The
+    kernel picks the port for 127.0.0.1 and checks nothing on ::1, where a connection of another
+    test may hold it: a few ports are tried."""
+    for _ in range(10):
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        try:
+            return closed, FullBacklog("::1", closed.getsockname()[1], family=socket.AF_INET6)
+        except OSError as exc:
+            closed.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise AssertionError("no port was free on both 127.0.0.1 and ::1 in 10 tries")
+
+
 @TIMING
 @linux_only("a full accept queue drops the SYN (Windows refuses it)")
 def test_create_connection_raises_the_last_error_or_all_of_them(stand_in):
@@ -326,18 +342,17 @@ def test_create_connection_raises_the_last_error_or_all_of_them(stand_in):
     error (ConnectionRefusedError) comes out; with all_errors=True both, in the order tried, and
     each attempt had the whole timeout."""
     stand_in(HOSTS)
-    silent = FullBacklog("::1", family=socket.AF_INET6)
+    closed, silent = refused_and_silent()
     try:
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", silent.port))  # bound, not listening: refused
-            with pytest.raises(ConnectionRefusedError):
-                socket.create_connection(("localhost", silent.port), timeout=0.3)
-            started = time.monotonic()
-            with pytest.raises(ExceptionGroup) as group:
-                socket.create_connection(("localhost", silent.port), 0.3, all_errors=True)
-            took = time.monotonic() - started
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("localhost", silent.port), timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(ExceptionGroup) as group:
+            socket.create_connection(("localhost", silent.port), 0.3, all_errors=True)
+        took = time.monotonic() - started
     finally:
         silent.close()
+        closed.close()
     assert [type(exc) for exc in group.value.exceptions] == [TimeoutError, ConnectionRefusedError]
     assert took >= 0.3
 
