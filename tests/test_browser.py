@@ -37,9 +37,7 @@ def browser(tmp_path_factory):
         or shutil.which("chromium-headless-shell")
         or shutil.which("chromium")
     )
-    assert executable, (
-        "Chromium is missing: apt-get install chromium-headless-shell (see .ci/run)"
-    )
+    assert executable, "Chromium is missing: apt-get install chromium-headless-shell (see .ci/run)"
     wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
     wrapper.write_text(f'#!/bin/sh\nexec {shlex.join(lower_priority([executable]))} "$@"\n')
     wrapper.chmod(0o700)
