@@ -98,9 +98,10 @@ def test_timeline_of_the_two_clients(request, ahead):
     nonblocking = {call[0]: call for call in traces["nonblocking_client"]}
     for call, expected in (("connect", "EINPROGRESS"), ("recv", "EAGAIN")):
         _, begin, end, outcome = nonblocking[call]
-        # Well under a millisecond on an idle machine; on a loaded one still a small fraction of
-        # the second the blocking recv() waits.
-        assert outcome == f"BlockingIOError {expected}" and end - begin < DELAY / 20, call
+        # Well under a millisecond on an idle machine. On a loaded one a process may lose its
+        # CPU in the middle of a call (62 ms, seen beside the suite and two CPU hogs), still a
+        # small fraction of the second the blocking recv() waits.
+        assert outcome == f"BlockingIOError {expected}" and end - begin < DELAY / 5, call
 
     for lang in LABELS:  # both languages from this one run
         svg = draw(traces, lang)
