@@ -104,10 +104,11 @@ def test_connect_resolves_a_name_without_socket_getaddrinfo(stand_in):
 # The child that runs in the namespace: it plays the DNS server, then times the calls.
 IN_THE_NAMESPACE = textwrap.dedent(
     r"""
-    import json, os, socket, struct, subprocess, sys, tempfile, threading, time
+    import atexit, json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 
     DELAY = float(sys.argv[1])
-    folder = tempfile.mkdtemp()
+    folder = tempfile.mkdtemp()  # the files bound over /etc's (a bind mount keeps its file)
+    atexit.register(shutil.rmtree, folder, True)
     files = {
         "hosts": (
             "127.0.0.1 localhost\n127.0.0.2 two.test\n127.0.0.1 two.test\n"
