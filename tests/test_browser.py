@@ -25,8 +25,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """Chromium's headless shell (Debian's chromium-headless-shell, what Playwright runs headless
-    by default), at a lower priority (support.processes.NICE): no test here bounds its time.
+    """Chromium's headless shell (Debian's chromium-headless-shell; Playwright's own browser for
+    headless=True: getExecutableName() in playwright-core's registry), at a lower priority
+    (support.processes.NICE): no test here bounds its time.
 
     A page load takes the headless shell about a third of the CPU the full browser takes in its
     headless mode (0.55 s against 1.85 s, measured on this site's pages); with the full browser,
