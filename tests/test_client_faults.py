@@ -524,14 +524,14 @@ def test_closing_with_unread_data_resets_the_connection():
 
 
 def tcp_state(conn):
-    """The kernel's TCP state of `conn` (Linux's tcp_info.tcpi_state: 1 ESTABLISHED, 8
-    CLOSE_WAIT, the peer's FIN received), or None where TCP_INFO is not Linux's."""
+    """The kernel's TCP state of `conn` (Linux's tcp_info.tcpi_state: 1 ESTABLISHED, 7 CLOSE,
+    8 CLOSE_WAIT: the peer's FIN received), or None where TCP_INFO is not Linux's."""
     if sys.platform != "linux":
         return None
     return conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
 
 
-ESTABLISHED, CLOSE, CLOSE_WAIT = 1, 7, 8
+CLOSE, CLOSE_WAIT = 7, 8  # tcp_info.tcpi_state
 
 
 def partial_send_against(after_exit):
